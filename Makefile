@@ -1,0 +1,28 @@
+# Two commands matter: `make run` (the bot) and `make test` (the whole suite).
+# Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint typecheck compile extract update stats soak bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP) compile
+	$(BIN)/decree-bot
+
+test: $(STAMP) compile
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+compile: $(STAMP)
+	@$(BIN)/pybabel compile --statistics -d locales -D messages 2>&1 | grep -v '^$$' || true
+
+clean:
+	rm -rf $(VENV) build *.egg-info
