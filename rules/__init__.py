@@ -1,1 +1,37 @@
-"""Pure rules core for Decree No. 821 (5 November 2025)."""
+"""Pure rules core for Russia's Decree No. 821 of 5 November 2025.
+
+`decide(facts, on=day)` says whether the decree's military condition applies to a person,
+which documents would satisfy it, how certain that is, and why. No I/O, no clock: the day is
+always an input.
+"""
+
+from rules.concepts import CONCEPTS
+from rules.decision import RULES_VERSION, decide
+from rules.facts import FACT_NAMES, AgeBand, Application, Document, Facts, Grounds, Sex
+from rules.finding import Finding, Outcome
+from rules.parameters import DECREE_DATE, LATEST_SOURCE_DATE
+from rules.reasons import CAVEATS, REASONS, Claim
+from rules.sources import SOURCES, Certainty, Source
+
+__all__ = [
+    "CAVEATS",
+    "CONCEPTS",
+    "DECREE_DATE",
+    "FACT_NAMES",
+    "LATEST_SOURCE_DATE",
+    "REASONS",
+    "RULES_VERSION",
+    "SOURCES",
+    "AgeBand",
+    "Application",
+    "Certainty",
+    "Claim",
+    "Document",
+    "Facts",
+    "Finding",
+    "Grounds",
+    "Outcome",
+    "Sex",
+    "Source",
+    "decide",
+]

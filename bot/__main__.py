@@ -1,0 +1,2 @@
+from bot.cli import main
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Dated parameters of Decree No. 821: numbers and dates an amendment could change.
+
+Each parameter keeps its values by the date they took effect, as OpenFisca does, so a later
+amendment adds a dated value instead of editing logic. Rules read parameters; they never
+contain a literal age or date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+__all__ = [
+    "DECREE_DATE",
+    "IN_FORCE",
+    "IN_FORCE_CONFIRMED",
+    "LATEST_SOURCE_DATE",
+    "MAX_AGE",
+    "MIN_AGE",
+    "SERVICE_CUTOFF",
+    "Parameter",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter(Generic[T]):
+    """A value that changes over time, with the sources behind each value."""
+
+    description: str
+    #: (effective date, value, source ids), oldest first.
+    values: tuple[tuple[date, T, tuple[str, ...]], ...]
+
+    def on(self, day: date) -> T:
+        """The value in force on `day`; LookupError before the first value."""
+        found = [value for start, value, _ in self.values if start <= day]
+        if not found:
+            msg = f"no value on {day.isoformat()}: {self.description}"
+            raise LookupError(msg)
+        return found[-1]
+
+
+#: Signed and published on the official portal (S5, S12).
+DECREE_DATE = date(2025, 11, 5)
+#: The latest source the rules take into account: the Interior Ministry's clarification (S4).
+LATEST_SOURCE_DATE = date(2025, 12, 13)
+
+IN_FORCE: Parameter[bool] = Parameter(
+    "Whether the decree's temporary procedures apply. Entry into force on publication is"
+    " reported by one outlet; no end date is known.",
+    ((date.min, False, ()), (DECREE_DATE, True, ("S5", "S7", "S12"))),
+)
+
+IN_FORCE_CONFIRMED: Parameter[bool] = Parameter(
+    "Whether an official body has said the rule is applied. Before that, entry into force"
+    " rests on one outlet (medium); from the Interior Ministry's clarification it is high.",
+    ((date.min, False, ("S7",)), (LATEST_SOURCE_DATE, True, ("S4",))),
+)
+
+MIN_AGE: Parameter[int] = Parameter("Youngest age covered.", ((DECREE_DATE, 18, ("S4", "S7")),))
+
+MAX_AGE: Parameter[int] = Parameter(
+    "Oldest age covered. Whether a man of exactly 65 is covered is not clear.",
+    ((DECREE_DATE, 65, ("S4", "S7")),),
+)
+
+SERVICE_CUTOFF: Parameter[date] = Parameter(
+    "24 February 2022. Past service of an ordinary citizenship applicant must have ended"
+    " before it; contract service for the servicemen's route falls after it.",
+    ((DECREE_DATE, date(2022, 2, 24), ("S2", "S5", "S7")),),
+)
