@@ -1,0 +1,19 @@
+"""Conversation state storage: the ``StateStore`` contract, its in-memory and Redis
+implementations, and the keyed-hash conversation keys."""
+
+from bot.storage.base import CasResult, CasStatus, Snapshot, StateStore, StoreUnavailable
+from bot.storage.keys import KeyMaker, conversation_key
+from bot.storage.memory import MemoryStore
+from bot.storage.redis import RedisStore
+
+__all__ = [
+    "CasResult",
+    "CasStatus",
+    "KeyMaker",
+    "MemoryStore",
+    "RedisStore",
+    "Snapshot",
+    "StateStore",
+    "StoreUnavailable",
+    "conversation_key",
+]

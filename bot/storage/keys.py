@@ -1,0 +1,45 @@
+"""Storage keys for conversations: a keyed hash of (bot id, chat id), never the raw ids.
+
+Anyone who can read the store (a shared Redis, a dump) sees only
+``<prefix><22 base64url chars>``; linking a key to a Telegram chat needs the secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+__all__ = ["DEFAULT_PREFIX", "KeyMaker", "conversation_key"]
+
+DEFAULT_PREFIX = "dcb:c:"
+_DIGEST_BYTES = 16  # 128 bits: collisions are not a concern at any realistic chat count
+
+
+def conversation_key(
+    secret: bytes, bot_id: int, chat_id: int, *, prefix: str = DEFAULT_PREFIX
+) -> str:
+    """``prefix`` + unpadded base64url of the first 16 bytes of
+    HMAC-SHA256(secret, f"{bot_id}:{chat_id}")."""
+    if not secret:
+        raise ValueError("the key secret must not be empty")
+    mac = hmac.new(secret, f"{bot_id}:{chat_id}".encode("ascii"), hashlib.sha256)
+    token = base64.urlsafe_b64encode(mac.digest()[:_DIGEST_BYTES]).rstrip(b"=")
+    return prefix + token.decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMaker:
+    """``conversation_key`` with the secret, bot id and prefix bound."""
+
+    secret: bytes = field(repr=False)  # keep the secret out of logs and tracebacks
+    bot_id: int
+    prefix: str = DEFAULT_PREFIX
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ValueError("the key secret must not be empty")
+
+    def for_chat(self, chat_id: int) -> str:
+        return conversation_key(self.secret, self.bot_id, chat_id, prefix=self.prefix)

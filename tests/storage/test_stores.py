@@ -1,0 +1,537 @@
+"""Contract tests run against both ``StateStore`` implementations (the Redis one on a
+private redis-server), plus backend-specific checks: TTL in Redis, outage and
+recovery, cross-process compare-and-set, record size, memory purging."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.storage import (
+    CasResult,
+    CasStatus,
+    MemoryStore,
+    RedisStore,
+    Snapshot,
+    StateStore,
+    StoreUnavailable,
+)
+from bot.storage.base import ABSENT, encode_record
+from tests.redis_server import RedisServer, all_keys_with_ttl
+
+TTL = 100  # seconds; Redis tests age keys with PEXPIRE instead of sleeping
+KEY = "dcb:c:test-conversation"
+OTHER = "dcb:c:other-conversation"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Backend:
+    """A store under test plus a way to make time pass for its keys."""
+
+    kind: str
+    store: StateStore
+    clock: FakeClock | None = None
+    url: str | None = None
+
+    def age(self, key: str, seconds: float) -> None:
+        """Let ``seconds`` pass for ``key`` (memory: for every key)."""
+        if self.clock is not None:
+            self.clock.now += seconds
+            return
+        assert self.url is not None
+        with redis.Redis.from_url(self.url) as client:
+            left = int(client.pttl(key))
+            assert left > 0, "aging a key without TTL"
+            client.pexpire(key, left - int(seconds * 1000))  # <= 0 deletes the key
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        clock = FakeClock()
+        yield Backend("memory", MemoryStore(ttl_seconds=TTL, clock=clock), clock=clock)
+        return
+    url: str = request.getfixturevalue("redis_url")
+    store = RedisStore.from_url(url, ttl_seconds=TTL)
+    try:
+        yield Backend("redis", store, url=url)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> StateStore:
+    return backend.store
+
+
+async def write(
+    store: StateStore, data: bytes, *, key: str = KEY, uid: int | None = None
+) -> Snapshot:
+    """Write on top of whatever is stored; the write must succeed."""
+    current = await store.get(key)
+    result = await store.compare_and_set(key, expected=current.version, data=data, update_id=uid)
+    assert result.status is CasStatus.OK
+    return result.snapshot
+
+
+class TestContract:
+    async def test_is_a_state_store(self, store: StateStore) -> None:
+        assert isinstance(store, StateStore)
+        assert await store.ping() is True
+
+    async def test_absent_key(self, store: StateStore) -> None:
+        assert await store.get(KEY) == Snapshot(0, None, ())
+
+    async def test_first_write_is_version_1(self, store: StateStore) -> None:
+        result = await store.compare_and_set(KEY, expected=0, data=b"hello", update_id=7)
+        assert result == CasResult(CasStatus.OK, Snapshot(1, b"hello", (7,)))
+        assert await store.get(KEY) == result.snapshot
+
+    async def test_versions_count_per_key(self, store: StateStore) -> None:
+        for n in range(1, 4):
+            assert (await write(store, b"x%d" % n)).version == n
+        assert (await write(store, b"y", key=OTHER)).version == 1
+        assert await store.get(KEY) == Snapshot(3, b"x3", ())
+
+    async def test_conflict_returns_current_and_writes_nothing(self, store: StateStore) -> None:
+        first = await write(store, b"first", uid=1)
+        stale = await store.compare_and_set(KEY, expected=0, data=b"lost", update_id=2)
+        assert stale == CasResult(CasStatus.CONFLICT, first)
+        ahead = await store.compare_and_set(KEY, expected=5, data=b"lost", update_id=3)
+        assert ahead == CasResult(CasStatus.CONFLICT, first)
+        assert await store.get(KEY) == first
+
+    async def test_conflict_on_absent_key_creates_nothing(self, store: StateStore) -> None:
+        result = await store.compare_and_set(KEY, expected=2, data=b"lost", update_id=1)
+        assert result == CasResult(CasStatus.CONFLICT, ABSENT)
+        assert await store.get(KEY) == ABSENT
+
+    async def test_duplicate_update_id(self, store: StateStore) -> None:
+        first = await write(store, b"first", uid=10)
+        again = await store.compare_and_set(KEY, expected=1, data=b"again", update_id=10)
+        assert again == CasResult(CasStatus.DUPLICATE, first)
+        # A duplicate is reported even with a stale version: it was applied, that's all.
+        stale = await store.compare_and_set(KEY, expected=0, data=b"again", update_id=10)
+        assert stale == CasResult(CasStatus.DUPLICATE, first)
+        assert await store.get(KEY) == first
+
+    async def test_only_the_last_four_update_ids_are_kept(self, store: StateStore) -> None:
+        for uid in range(1, 7):
+            last = await write(store, b"s%d" % uid, uid=uid)
+        assert last == Snapshot(6, b"s6", (3, 4, 5, 6))
+        assert await store.get(KEY) == last
+        dup = await store.compare_and_set(KEY, expected=6, data=b"z", update_id=3)
+        assert dup.status is CasStatus.DUPLICATE
+        forgotten = await store.compare_and_set(KEY, expected=6, data=b"z", update_id=2)
+        assert forgotten == CasResult(CasStatus.OK, Snapshot(7, b"z", (4, 5, 6, 2)))
+
+    async def test_write_without_update_id_keeps_recent(self, store: StateStore) -> None:
+        await write(store, b"a", uid=1)
+        assert await write(store, b"b") == Snapshot(2, b"b", (1,))
+        assert await store.get(KEY) == Snapshot(2, b"b", (1,))
+
+    @pytest.mark.parametrize("uid", [0, 1, 35, 36, 2**31 - 1, 2**53 + 1, 10**30, -5])
+    async def test_update_ids_round_trip(self, store: StateStore, uid: int) -> None:
+        await write(store, b"a", uid=uid)
+        assert (await store.get(KEY)).recent == (uid,)
+        dup = await store.compare_and_set(KEY, expected=1, data=b"b", update_id=uid)
+        assert dup.status is CasStatus.DUPLICATE
+        # Ids are compared exactly, not as rounded floats.
+        ok = await store.compare_and_set(KEY, expected=1, data=b"b", update_id=uid + 1)
+        assert ok.status is CasStatus.OK
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            b"",
+            b"|",
+            b"||",
+            b"a|b|c",
+            b"1|2|3",
+            b",",
+            b"\x00\xff\xfe|\x80",
+            bytes(range(256)),
+            "ру́сский тоҷикӣ o'zbek".encode(),
+            b"x" * 65536,
+        ],
+        ids=lambda p: f"{len(p)}b",
+    )
+    async def test_payload_round_trips(self, store: StateStore, payload: bytes) -> None:
+        written = await write(store, payload, uid=99)
+        assert written == Snapshot(1, payload, (99,))
+        assert await store.get(KEY) == written
+
+    async def test_bytearray_and_memoryview_payloads(self, store: StateStore) -> None:
+        # Not in the typed contract, but accepted and copied so later mutation is harmless.
+        buffer = bytearray(b"ab|c")
+        result = await store.compare_and_set(KEY, expected=0, data=buffer)  # type: ignore[arg-type]
+        buffer[0:2] = b"zz"
+        assert result.snapshot.data == b"ab|c"
+        assert (await store.get(KEY)).data == b"ab|c"
+        view = memoryview(b"de")
+        await store.compare_and_set(KEY, expected=1, data=view)  # type: ignore[arg-type]
+        assert await store.get(KEY) == Snapshot(2, b"de", ())
+
+    async def test_invalid_arguments(self, store: StateStore) -> None:
+        with pytest.raises(ValueError, match="expected"):
+            await store.compare_and_set(KEY, expected=-1, data=b"x")
+        with pytest.raises(TypeError):
+            await store.compare_and_set(KEY, expected=0, data="text")  # type: ignore[arg-type]
+        assert await store.get(KEY) == ABSENT
+
+    async def test_data_none_deletes(self, store: StateStore) -> None:
+        await write(store, b"a", uid=1)
+        await write(store, b"b", uid=2)
+        result = await store.compare_and_set(KEY, expected=2, data=None, update_id=3)
+        assert result == CasResult(CasStatus.OK, ABSENT)
+        assert await store.get(KEY) == ABSENT
+        # The dedupe list went with the record (accepted by design): uid 2 is new again.
+        again = await store.compare_and_set(KEY, expected=0, data=b"c", update_id=2)
+        assert again == CasResult(CasStatus.OK, Snapshot(1, b"c", (2,)))
+
+    async def test_data_none_with_stale_version_deletes_nothing(self, store: StateStore) -> None:
+        current = await write(store, b"a", uid=1)
+        result = await store.compare_and_set(KEY, expected=0, data=None)
+        assert result == CasResult(CasStatus.CONFLICT, current)
+        dup = await store.compare_and_set(KEY, expected=1, data=None, update_id=1)
+        assert dup == CasResult(CasStatus.DUPLICATE, current)
+        assert await store.get(KEY) == current
+
+    async def test_data_none_on_absent_key(self, store: StateStore) -> None:
+        result = await store.compare_and_set(KEY, expected=0, data=None, update_id=1)
+        assert result == CasResult(CasStatus.OK, ABSENT)
+        assert await store.get(KEY) == ABSENT
+
+    async def test_delete(self, store: StateStore) -> None:
+        await write(store, b"a")
+        await write(store, b"b", key=OTHER)
+        await store.delete(KEY)
+        assert await store.get(KEY) == ABSENT
+        assert await store.get(OTHER) == Snapshot(1, b"b", ())
+        await store.delete(KEY)  # deleting an absent key is fine
+        assert (await write(store, b"c")).version == 1
+
+    async def test_entry_expires_after_ttl(self, backend: Backend) -> None:
+        store = backend.store
+        await write(store, b"a", uid=1)
+        backend.age(KEY, TTL - 1)
+        assert (await store.get(KEY)).data == b"a"
+        backend.age(KEY, 2)
+        assert await store.get(KEY) == ABSENT
+        # An expired record is absent for compare-and-set too, dedupe list included.
+        result = await store.compare_and_set(KEY, expected=0, data=b"b", update_id=1)
+        assert result == CasResult(CasStatus.OK, Snapshot(1, b"b", (1,)))
+
+    async def test_every_write_resets_the_ttl(self, backend: Backend) -> None:
+        store = backend.store
+        await write(store, b"a")
+        backend.age(KEY, 60)
+        await write(store, b"b")
+        backend.age(KEY, 60)  # 120 s after the first write, 60 s after the second
+        assert (await store.get(KEY)).data == b"b"
+        backend.age(KEY, 41)
+        assert await store.get(KEY) == ABSENT
+
+    async def test_get_does_not_extend_the_ttl(self, backend: Backend) -> None:
+        store = backend.store
+        await write(store, b"a")
+        backend.age(KEY, 60)
+        assert (await store.get(KEY)).data == b"a"
+        backend.age(KEY, 41)
+        assert await store.get(KEY) == ABSENT
+
+    async def test_rejected_writes_do_not_extend_the_ttl(self, backend: Backend) -> None:
+        store = backend.store
+        await write(store, b"a", uid=1)
+        backend.age(KEY, 60)
+        await store.compare_and_set(KEY, expected=0, data=b"x")  # conflict
+        await store.compare_and_set(KEY, expected=1, data=b"x", update_id=1)  # duplicate
+        backend.age(KEY, 41)
+        assert await store.get(KEY) == ABSENT
+
+    async def test_concurrent_increments_in_one_process(self, store: StateStore) -> None:
+        await write(store, b"0")
+        conflicts = 0
+
+        async def increment(uid: int) -> None:
+            nonlocal conflicts
+            snap = await store.get(KEY)
+            while True:
+                await asyncio.sleep(0)  # let the other tasks read the same version
+                assert snap.data is not None
+                result = await store.compare_and_set(
+                    KEY, expected=snap.version, data=b"%d" % (int(snap.data) + 1), update_id=uid
+                )
+                if result.status is CasStatus.OK:
+                    return
+                assert result.status is CasStatus.CONFLICT
+                conflicts += 1
+                snap = result.snapshot
+
+        await asyncio.gather(*(increment(uid) for uid in range(100, 150)))
+        final = await store.get(KEY)
+        assert (final.version, final.data) == (51, b"50")
+        assert conflicts > 0
+
+
+# --- Redis specifics --------------------------------------------------------------------
+
+
+@pytest.fixture
+async def redis_store(redis_url: str) -> AsyncIterator[RedisStore]:
+    store = RedisStore.from_url(redis_url, ttl_seconds=TTL)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def _raw(url: str, key: str) -> bytes | None:
+    with redis.Redis.from_url(url) as client:
+        value = client.get(key)
+        return None if value is None else bytes(value)
+
+
+def _assert_fresh_ttl(url: str) -> None:
+    keys = all_keys_with_ttl(url)
+    assert keys, "no keys"
+    for ttl_ms in keys.values():
+        assert TTL * 1000 - 2000 < ttl_ms <= TTL * 1000
+
+
+@pytest.mark.redis
+async def test_redis_one_key_with_ttl_after_every_write(
+    redis_store: RedisStore, redis_url: str
+) -> None:
+    await write(redis_store, b"a", uid=1)
+    _assert_fresh_ttl(redis_url)
+    assert set(all_keys_with_ttl(redis_url)) == {KEY}
+    with redis.Redis.from_url(redis_url) as client:
+        client.pexpire(KEY, 5000)
+    await redis_store.get(KEY)
+    assert 0 < all_keys_with_ttl(redis_url)[KEY] <= 5000
+    await write(redis_store, b"b", uid=2)
+    _assert_fresh_ttl(redis_url)
+    assert set(all_keys_with_ttl(redis_url)) == {KEY}
+
+
+@pytest.mark.redis
+async def test_redis_record_layout_is_the_shared_codec(
+    redis_store: RedisStore, redis_url: str
+) -> None:
+    for uid in (100_000_001, 100_000_002, 100_000_003, 100_000_004, 100_000_005):
+        snap = await write(redis_store, b'{"s":"ask_country","l":"uz"}', uid=uid)
+    raw = _raw(redis_url, KEY)
+    assert raw == encode_record(snap.version, snap.recent, b'{"s":"ask_country","l":"uz"}')
+    assert raw == b'5|1njchu,1njchv,1njchw,1njchx|{"s":"ask_country","l":"uz"}'
+    assert len(raw) < 80
+
+
+@pytest.mark.redis
+async def test_redis_malformed_record_is_an_error(redis_store: RedisStore, redis_url: str) -> None:
+    with redis.Redis.from_url(redis_url) as client:
+        client.set(KEY, b"garbage")
+    with pytest.raises(ValueError, match="malformed"):
+        await redis_store.get(KEY)
+    with pytest.raises(ValueError, match="malformed"):
+        await redis_store.compare_and_set(KEY, expected=0, data=b"x")
+
+
+@pytest.mark.redis
+async def test_redis_client_must_return_bytes(redis_url: str) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        with pytest.raises(ValueError, match="bytes"):
+            RedisStore(client, ttl_seconds=TTL)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_pool_waits_instead_of_failing(redis_url: str) -> None:
+    store = RedisStore.from_url(redis_url, ttl_seconds=TTL, max_connections=2)
+    try:
+        await write(store, b"x")
+        snaps = await asyncio.gather(*(store.get(KEY) for _ in range(200)))
+        assert {s.data for s in snaps} == {b"x"}
+    finally:
+        await store.close()
+
+
+@pytest.mark.redis
+async def test_redis_closed_port_is_unavailable() -> None:
+    with RedisServer() as server:
+        url = server.url  # a port that was just free and now is closed again
+    store = RedisStore.from_url(url, ttl_seconds=TTL)
+    started = time.monotonic()
+    try:
+        assert await store.ping() is False
+        with pytest.raises(StoreUnavailable):
+            await store.get(KEY)
+    finally:
+        await store.close()
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.redis
+async def test_redis_outage_and_recovery_with_the_same_store() -> None:
+    server = RedisServer()
+    server.start()
+    store = RedisStore.from_url(server.url, ttl_seconds=TTL)
+    try:
+        await write(store, b"before", uid=1)
+        server.stop()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.get(KEY)
+        with pytest.raises(StoreUnavailable):
+            await store.compare_and_set(KEY, expected=1, data=b"during", update_id=2)
+        with pytest.raises(StoreUnavailable):
+            await store.delete(KEY)
+        assert await store.ping() is False
+        assert time.monotonic() - started < 3
+
+        server.start()  # same port, empty: no persistence
+        assert await store.ping() is True
+        assert await store.get(KEY) == ABSENT
+        result = await store.compare_and_set(KEY, expected=0, data=b"after", update_id=2)
+        assert result == CasResult(CasStatus.OK, Snapshot(1, b"after", (2,)))
+    finally:
+        await store.close()
+        server.stop()
+
+
+@pytest.mark.redis
+async def test_redis_restart_between_calls_is_not_an_error() -> None:
+    # Pooled connections go stale across a restart; the next call must reconnect rather
+    # than fail, and the Lua script must be reloaded transparently (NOSCRIPT).
+    with RedisServer() as server:
+        store = RedisStore.from_url(server.url, ttl_seconds=TTL)
+        try:
+            await asyncio.gather(*(write(store, b"x", key=f"k{i}") for i in range(5)))
+            server.restart()
+            result = await store.compare_and_set(KEY, expected=0, data=b"y")
+            assert result.status is CasStatus.OK
+            server.restart()
+            assert await store.get(KEY) == ABSENT
+        finally:
+            await store.close()
+
+
+_WORKER = """
+import asyncio, json, sys
+from bot.storage import CasStatus, RedisStore
+
+async def main(url, key, proc, tasks):
+    store = RedisStore.from_url(url, ttl_seconds=600)
+    assert await store.ping()
+    print("ready", flush=True)
+    sys.stdin.readline()  # start together with the other process
+    conflicts = 0
+
+    async def increment(uid):
+        nonlocal conflicts
+        snap = await store.get(key)
+        while True:
+            result = await store.compare_and_set(
+                key, expected=snap.version, data=b"%d" % (int(snap.data) + 1), update_id=uid
+            )
+            if result.status is CasStatus.OK:
+                return
+            if result.status is not CasStatus.CONFLICT:
+                raise SystemExit(f"unexpected {result.status}")
+            conflicts += 1
+            snap = result.snapshot
+
+    await asyncio.gather(*(increment(proc * 1000 + i) for i in range(tasks)))
+    await store.close()
+    print(json.dumps({"conflicts": conflicts}), flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+@pytest.mark.redis
+def test_redis_compare_and_set_across_processes(redis_url: str) -> None:
+    with redis.Redis.from_url(redis_url) as client:
+        client.set(KEY, encode_record(1, (), b"0"), px=TTL * 1000)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, redis_url, KEY, str(n), "25"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO_ROOT,
+            env=env,
+        )
+        for n in (1, 2)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line == b"ready\n", proc.communicate(timeout=10)
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            proc.stdin.flush()
+        outputs = [proc.communicate(timeout=30) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    conflicts = 0
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err.decode()
+        conflicts += json.loads(out)["conflicts"]
+    assert conflicts > 0  # the increments really raced
+    final = _raw(redis_url, KEY)
+    assert final is not None
+    assert final.split(b"|")[0] == b"51"
+    assert final.split(b"|")[2] == b"50"
+
+
+# --- Memory specifics -------------------------------------------------------------------
+
+
+async def test_memory_purges_expired_entries_on_write() -> None:
+    clock = FakeClock()
+    store = MemoryStore(ttl_seconds=TTL, clock=clock)
+    for i in range(10):
+        await write(store, b"x", key=f"k{i}")
+        clock.now += 1
+    clock.now += TTL - 5  # k0..k5 are expired, k6..k9 are not
+    assert await store.get("k0") == ABSENT  # expired entries are invisible at once...
+    await write(store, b"y", key="new")  # ...and dropped in bulk by the next write
+    assert len(store) == 5
+    assert [await store.get(f"k{i}") != ABSENT for i in range(6, 10)] == [True] * 4
+
+
+async def test_memory_store_defaults_and_validation() -> None:
+    store = MemoryStore()
+    assert await store.ping() is True
+    await write(store, b"a")
+    await store.close()
+    with pytest.raises(ValueError, match="ttl"):
+        MemoryStore(ttl_seconds=0)
