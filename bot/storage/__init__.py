@@ -1,7 +1,14 @@
 """Conversation state storage: the ``StateStore`` contract, its in-memory and Redis
 implementations, and the keyed-hash conversation keys."""
 
-from bot.storage.base import CasResult, CasStatus, Snapshot, StateStore, StoreUnavailable
+from bot.storage.base import (
+    CasResult,
+    CasStatus,
+    Snapshot,
+    StateStore,
+    StoreUnavailable,
+    random_first_version,
+)
 from bot.storage.keys import KeyMaker, conversation_key
 from bot.storage.memory import MemoryStore
 from bot.storage.redis import RedisStore
@@ -16,4 +23,5 @@ __all__ = [
     "StateStore",
     "StoreUnavailable",
     "conversation_key",
+    "random_first_version",
 ]

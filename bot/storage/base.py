@@ -16,7 +16,8 @@ relies on the ids being canonical to compare them as strings.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -156,3 +157,23 @@ def validate_cas_args(expected: int, data: bytes | None) -> bytes | None:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("data must be bytes or None")
     return bytes(data)
+
+
+def first_version_one() -> int:
+    """Version of a newly created conversation: 1 (deterministic; the default for tests)."""
+    return 1
+
+
+def random_first_version() -> int:
+    """Version of a newly created conversation, drawn at random.
+
+    The service caches snapshots per process. If a conversation is deleted and created again
+    elsewhere, counting from 1 again could make a stale cached version match by chance; a
+    random start makes that practically impossible.
+    """
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def next_version(expected: int, first: Callable[[], int]) -> int:
+    """The version a successful write stores."""
+    return expected + 1 if expected else first()

@@ -17,7 +17,9 @@ from bot.storage.base import (
     Snapshot,
     decode_record,
     encode_record,
+    first_version_one,
     keep_recent,
+    next_version,
     validate_cas_args,
 )
 
@@ -39,11 +41,13 @@ class MemoryStore:
         *,
         ttl_seconds: float = DEFAULT_MEMORY_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        first_version: Callable[[], int] = first_version_one,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         self._ttl = float(ttl_seconds)
         self._clock = clock
+        self._first_version = first_version
         # key -> (deadline, record). Every write re-inserts its key at the end with
         # deadline now + ttl, so the order is also deadline order: purging only ever
         # has to look at the front.
@@ -87,7 +91,7 @@ class MemoryStore:
         if payload is None:
             self._entries.pop(key, None)
             return CasResult(CasStatus.OK, ABSENT)
-        version = expected + 1
+        version = next_version(expected, self._first_version)
         recent = keep_recent(current.recent, update_id)
         self._entries.pop(key, None)
         self._entries[key] = (now + self._ttl, encode_record(version, recent, payload))

@@ -9,7 +9,7 @@ record ever reaches Redis, and neither is logged or put into exception messages.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from redis import exceptions as redis_errors
@@ -26,6 +26,8 @@ from bot.storage.base import (
     StoreUnavailable,
     decode_record,
     encode_id,
+    first_version_one,
+    next_version,
     validate_cas_args,
 )
 
@@ -119,7 +121,13 @@ def _translate_errors() -> Iterator[None]:
 class RedisStore:
     """``StateStore`` on Redis. Safe to share between tasks and processes."""
 
-    def __init__(self, client: Redis, *, ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        ttl_seconds: int,
+        first_version: Callable[[], int] = first_version_one,
+    ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
         if client.connection_pool.connection_kwargs.get("decode_responses"):
@@ -127,9 +135,17 @@ class RedisStore:
         self._client = client
         self._ttl_ms = str(int(ttl_seconds * 1000))
         self._cas = client.register_script(_CAS_SCRIPT)
+        self._first_version = first_version
 
     @classmethod
-    def from_url(cls, url: str, *, ttl_seconds: int, max_connections: int = 64) -> RedisStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        ttl_seconds: int,
+        max_connections: int = 64,
+        first_version: Callable[[], int] = first_version_one,
+    ) -> RedisStore:
         """A store with its own blocking pool and short timeouts.
 
         The blocking pool makes a burst beyond ``max_connections`` wait for a free
@@ -156,7 +172,7 @@ class RedisStore:
                 supported_errors=(redis_errors.ConnectionError,),
             ),
         )
-        return cls(Redis.from_pool(pool), ttl_seconds=ttl_seconds)
+        return cls(Redis.from_pool(pool), ttl_seconds=ttl_seconds, first_version=first_version)
 
     async def get(self, key: str) -> Snapshot:
         with _translate_errors():
@@ -169,11 +185,12 @@ class RedisStore:
         self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
     ) -> CasResult:
         payload = validate_cas_args(expected, data)
+        version = next_version(expected, self._first_version)
         args: list[Any] = [
             str(expected),
             "" if update_id is None else encode_id(update_id),
             b"0" if payload is None else b"1",
-            str(expected + 1),
+            str(version),
             b"" if payload is None else payload,
             self._ttl_ms,
         ]
@@ -191,7 +208,7 @@ class RedisStore:
         if payload is None:
             return CasResult(status, ABSENT)
         recent = tuple(int(i, 36) for i in body.split(b",")) if body else ()
-        return CasResult(status, Snapshot(expected + 1, payload, recent))
+        return CasResult(status, Snapshot(version, payload, recent))
 
     async def delete(self, key: str) -> None:
         with _translate_errors():

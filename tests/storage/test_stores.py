@@ -25,6 +25,7 @@ from bot.storage import (
     Snapshot,
     StateStore,
     StoreUnavailable,
+    random_first_version,
 )
 from bot.storage.base import ABSENT, encode_record
 from tests.redis_server import RedisServer, all_keys_with_ttl
@@ -535,3 +536,29 @@ async def test_memory_store_defaults_and_validation() -> None:
     await store.close()
     with pytest.raises(ValueError, match="ttl"):
         MemoryStore(ttl_seconds=0)
+
+
+class TestFirstVersion:
+    """The version a new conversation starts at can be drawn at random."""
+
+    @pytest.mark.parametrize("kind", ["memory", "redis"])
+    async def test_random_first_version_then_counts_up(
+        self, kind: str, request: pytest.FixtureRequest
+    ) -> None:
+        """A recreated conversation does not reuse the versions of the deleted one."""
+
+        if kind == "memory":
+            store: StateStore = MemoryStore(ttl_seconds=60, first_version=random_first_version)
+        else:
+            url = request.getfixturevalue("redis_url")
+            store = RedisStore.from_url(url, ttl_seconds=60, first_version=random_first_version)
+        try:
+            first = await store.compare_and_set("k", expected=0, data=b"a")
+            second = await store.compare_and_set("k", expected=first.snapshot.version, data=b"b")
+            assert second.snapshot.version == first.snapshot.version + 1
+            await store.delete("k")
+            again = await store.compare_and_set("k", expected=0, data=b"c")
+            assert again.status is CasStatus.OK
+            assert again.snapshot.version not in {first.snapshot.version, second.snapshot.version}
+        finally:
+            await store.close()
