@@ -26,3 +26,21 @@ compile: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Translator workflow (README "Languages"): extract → update → translate → compile → stats.
+LANGS := ru tg uz uz_Cyrl az
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NN_:1,2 --no-location --sort-output \
+		--omit-header --project decree-bot -o locales/messages.pot .
+
+update: extract
+	for l in $(LANGS); do \
+		if [ -f locales/$$l/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update -i locales/messages.pot -d locales -l $$l --no-fuzzy-matching --ignore-obsolete; \
+		else \
+			$(BIN)/pybabel init -i locales/messages.pot -d locales -l $$l; \
+		fi; \
+	done
+
+stats: $(STAMP)
+	$(BIN)/python -m bot.catalog_stats

@@ -36,7 +36,7 @@ def parse_facts(text: str) -> Facts:
         msg = f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         raise FactsError(msg) from None
     if not isinstance(raw, dict):
-        msg = "expected one JSON object of facts, e.g. {\"sex\": \"male\"}"
+        msg = 'expected one JSON object of facts, e.g. {"sex": "male"}'
         raise FactsError(msg)
     unknown = sorted(set(raw) - set(_ALLOWED))
     if unknown:

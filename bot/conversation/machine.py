@@ -1,0 +1,368 @@
+"""`transition`: the pure conversation engine.
+
+`transition(state, event, today=...)` returns the next state and the replies, as data. The
+next question is always the first fact the rules still need (`Finding.missing`); nothing else
+is asked. Every answer button carries the turn it was shown at, so a press on an old message
+is recognised and answered with the current question, never applied to the wrong one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from pydantic import ValidationError
+
+from bot.conversation.countries import match_country
+from bot.conversation.deeplink import parse_payload
+from bot.conversation.events import (
+    Answer,
+    Back,
+    Edit,
+    Event,
+    Forget,
+    Info,
+    Nav,
+    Restart,
+    SetLanguage,
+    SetMode,
+    Start,
+    Text,
+    TypeCountry,
+)
+from bot.conversation.questions import question_for
+from bot.conversation.replies import N_, Button, Msg, Reply
+from bot.conversation.result import result_reply, share_replies, why_reply
+from bot.conversation.screens import (
+    INFO,
+    introduction,
+    language_picker,
+    mode_picker,
+    nav_row,
+    review,
+)
+from bot.conversation.state import LANGUAGES, Mode, State, Step
+from rules import Facts, Finding, decide
+
+__all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "transition"]
+
+#: With this many answers or more, the answers are shown for checking before the result.
+REVIEW_FROM = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The outcome of one event: the state to keep (None: keep nothing) and the replies."""
+
+    state: State | None
+    replies: tuple[Reply, ...]
+    #: Delete the conversation's messages from the chat too (/forget).
+    wipe: bool = False
+
+
+def negotiate(language_code: str | None) -> str | None:
+    """One of our languages for a Telegram `language_code` such as "uz" or "ru-RU"."""
+    if not language_code:
+        return None
+    primary = language_code.replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def facts_of(state: State) -> Facts:
+    """The facts for the rules, from the stored answers."""
+    answers = dict(state.answers)
+    if answers.get("documents") == "none":
+        answers["documents"] = []
+    elif isinstance(answers.get("documents"), str):
+        answers["documents"] = [str(answers["documents"])]
+    return Facts.model_validate(answers)
+
+
+def transition(
+    state: State | None, event: Event, *, today: date, hint: str | None = None
+) -> Transition:
+    """The next state and the replies for `event`."""
+    if isinstance(event, Forget):
+        return Transition(None, (Reply((Msg(_FORGOTTEN),)),), wipe=True)
+    if isinstance(event, Info):
+        return Transition(state, (Reply((INFO[event.topic],)),))
+    if isinstance(event, Start):
+        return _start(state, event, today=today)
+    if state is None:
+        return _without_state(event, today=today, hint=hint)
+    try:
+        facts_of(state)
+    except ValidationError:
+        return _start(None, Start(hint=hint or state.lang), today=today, notice=_LOST)
+    return _dispatch(state, event, today)
+
+
+_FORGOTTEN = N_("Everything about this conversation has been deleted. To start again, send /start.")
+_LOST = N_(
+    "The earlier answers are no longer stored: they are deleted after a pause, to protect"
+    " privacy. Let us start again."
+)
+_STALE = N_("This question has changed. Here is the current one.")
+_USE_BUTTONS = N_("Please answer with the buttons below the question.")
+_UNKNOWN_COUNTRY = N_(
+    "This country was not recognised. Please write its name again, for example «Армения» or"
+    " «Qozogʻiston», or choose a button."
+)
+_TYPE_COUNTRY = N_("Please write the name of the country.")
+
+
+def _without_state(event: Event, *, today: date, hint: str | None) -> Transition:
+    """Nothing is stored: a first message, or a press after the answers were deleted."""
+    if isinstance(event, SetLanguage) and event.lang is not None:
+        return _start(None, Start(payload=event.lang), today=today)
+    if isinstance(event, SetMode):
+        return _start(None, Start(hint=hint), today=today)
+    if isinstance(event, Text):
+        return _start(None, Start(hint=hint), today=today)
+    return _start(None, Start(hint=hint), today=today, notice=_LOST)
+
+
+def _start(
+    old: State | None, event: Start, *, today: date, notice: str | None = None
+) -> Transition:
+    preset = parse_payload(event.payload)
+    lang = preset.lang or negotiate(event.hint) or (old.lang if old else None)
+    state = State.fresh(
+        lang=lang,
+        mode=preset.mode or (old.mode if old else None),
+        org=preset.org or (old.org if old else None),
+        turn=(old.turn + 1) if old else 1,
+        first_message=old.first_message if old else None,
+    )
+    head = (Reply((Msg(notice),)),) if notice else ()
+    if state.lang is None:
+        moved = state.model_copy(update={"step": Step.LANGUAGE})
+        return Transition(moved, (*head, language_picker()))
+    if state.mode is None:
+        moved = state.model_copy(update={"step": Step.MODE})
+        return Transition(moved, (*head, introduction(), mode_picker()))
+    moved, replies = _advance(state, today, edit=False)
+    return Transition(moved, (*head, introduction(), *replies))
+
+
+def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
+    """Ask the first missing fact; with none missing, review the answers or show the result."""
+    finding = decide(facts_of(state), on=today)
+    if finding.missing:
+        return _ask(state, finding.missing[0], edit=edit)
+    if len(state.answers) >= REVIEW_FROM and state.step is not Step.REVIEW:
+        moved = state.model_copy(
+            update={"step": Step.REVIEW, "turn": state.turn + 1, "asking": None}
+        )
+        return moved, (replace(review(moved), edit=edit),)
+    return _result(state, finding, edit=edit)
+
+
+def _result(state: State, finding: Finding, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
+    moved = state.model_copy(update={"step": Step.RESULT, "turn": state.turn + 1, "asking": None})
+    return moved, (replace(result_reply(finding, moved), edit=edit),)
+
+
+def _ask(state: State, fact: str, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
+    moved = state.model_copy(update={"step": Step.QUESTION, "asking": fact, "turn": state.turn + 1})
+    return moved, (_question(moved, edit=edit),)
+
+
+def _question(state: State, *, edit: bool) -> Reply:
+    question = question_for(state.asking or "sex")
+    mode = state.mode or Mode.SELF
+    parts = [Msg(question.text[mode])]
+    if question.hint:
+        parts.append(Msg(question.hint))
+    prefix = f"{question.code}{state.turn}:"
+    buttons = [
+        Button(option.label, f"{prefix}{question.field}={option.value}")
+        for option in question.options
+    ]
+    if question.fact == "citizenship":
+        buttons.append(Button(Msg(N_("Another country")), f"{prefix}type=citizenship"))
+    rows = tuple(
+        tuple(buttons[i : i + question.per_row]) for i in range(0, len(buttons), question.per_row)
+    )
+    return Reply(tuple(parts), (*rows, nav_row(back=True)), edit=edit)
+
+
+def _render(state: State, today: date, *, edit: bool) -> Reply:
+    """The current step again (after a language change, a stale press or stray text)."""
+    if state.step is Step.LANGUAGE:
+        return replace(language_picker(), edit=edit)
+    if state.step is Step.MODE:
+        return replace(mode_picker(), edit=edit)
+    if state.step is Step.QUESTION:
+        return _question(state, edit=edit)
+    if state.step is Step.COUNTRY_TEXT:
+        return Reply((Msg(_TYPE_COUNTRY),), (nav_row(back=True),), edit=edit)
+    if state.step is Step.REVIEW:
+        return replace(review(state), edit=edit)
+    return replace(result_reply(decide(facts_of(state), on=today), state), edit=edit)
+
+
+def _stale(state: State, today: date) -> Transition:
+    return Transition(state, (Reply((Msg(_STALE),)), _render(state, today, edit=False)))
+
+
+def _on_answer(state: State, event: Answer, today: date) -> Transition:
+    value: str | list[str] = event.value
+    if event.field == "documents":
+        value = [] if event.value == "none" else [event.value]
+    asking = state.asking and question_for(state.asking)
+    current = (
+        state.step in {Step.QUESTION, Step.COUNTRY_TEXT}
+        and event.turn == state.turn
+        and asking
+        and asking.field == event.field
+    )
+    if not current:
+        if state.answers.get(event.field) == value:
+            return Transition(state, ())  # a double press of the answer already taken
+        return _stale(state, today)
+    return _apply(state, event.field, value, today)
+
+
+def _apply(state: State, field: str, value: str | list[str], today: date) -> Transition:
+    answers = {**state.answers, field: value}
+    fact = state.asking or field
+    candidate = state.model_copy(
+        update={"answers": answers, "path": (*[f for f in state.path if f != fact], fact)}
+    )
+    try:
+        facts_of(candidate)
+    except ValidationError:
+        return _stale(state, today)  # a forged value: ask the current question again
+    moved, replies = _advance(candidate, today, edit=True)
+    return Transition(moved, replies)
+
+
+def _on_text(state: State, event: Text, today: date) -> Transition:
+    asking_country = state.asking == "citizenship" and state.step in {
+        Step.QUESTION,
+        Step.COUNTRY_TEXT,
+    }
+    if asking_country:
+        code = match_country(event.text)
+        if code is not None:
+            return _apply(state, "citizenship", code, today)
+        return Transition(
+            state, (Reply((Msg(_UNKNOWN_COUNTRY),)), _render(state, today, edit=False))
+        )
+    return Transition(state, (Reply((Msg(_USE_BUTTONS),)), _render(state, today, edit=False)))
+
+
+def _on_type_country(state: State, event: TypeCountry, today: date) -> Transition:
+    if state.step is not Step.QUESTION or state.asking != "citizenship" or event.turn != state.turn:
+        return _stale(state, today)
+    moved = state.model_copy(update={"step": Step.COUNTRY_TEXT, "turn": state.turn + 1})
+    return Transition(moved, (_render(moved, today, edit=True),))
+
+
+def _on_back(state: State, today: date) -> Transition:
+    if state.step is Step.RESULT and len(state.answers) >= REVIEW_FROM:
+        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        return Transition(moved, (review(moved),))
+    if state.path:
+        previous = state.path[-1]
+        field = question_for(previous).field
+        answers = {k: v for k, v in state.answers.items() if k != field}
+        moved = state.model_copy(update={"answers": answers, "path": state.path[:-1]})
+        moved, replies = _ask(moved, previous, edit=True)
+        return Transition(moved, replies)
+    if state.step in {Step.QUESTION, Step.COUNTRY_TEXT}:
+        moved = state.model_copy(update={"step": Step.MODE, "turn": state.turn + 1, "asking": None})
+        return Transition(moved, (_render(moved, today, edit=True),))
+    if state.step is Step.MODE:
+        moved = state.model_copy(update={"step": Step.LANGUAGE, "turn": state.turn + 1})
+        return Transition(moved, (_render(moved, today, edit=True),))
+    return Transition(state, (_render(state, today, edit=False),))
+
+
+def _on_restart(state: State, today: date) -> Transition:
+    fresh = State.fresh(
+        lang=state.lang,
+        mode=state.mode,
+        org=state.org,
+        turn=state.turn,
+        first_message=state.first_message,
+    )
+    if fresh.lang is None or fresh.mode is None:
+        return _start(state, Start(), today=today)
+    moved, replies = _advance(fresh, today, edit=False)
+    return Transition(moved, replies)
+
+
+def _on_language(state: State, event: SetLanguage, today: date) -> Transition:
+    if event.lang is None:
+        return Transition(state, (language_picker(),))
+    moved = state.model_copy(update={"lang": event.lang})
+    if state.step is not Step.LANGUAGE:
+        return Transition(moved, (_render(moved, today, edit=True),))
+    intro = replace(introduction(), edit=True)  # the welcome takes the picker's place
+    if moved.mode is None:
+        moved = moved.model_copy(update={"step": Step.MODE, "turn": state.turn + 1})
+        return Transition(moved, (intro, mode_picker()))
+    advanced, replies = _advance(moved, today, edit=False)
+    return Transition(advanced, (intro, *replies))
+
+
+def _on_mode(state: State, event: SetMode, today: date) -> Transition:
+    moved = state.model_copy(update={"mode": Mode(event.mode)})
+    if state.step in {Step.LANGUAGE, Step.MODE}:
+        advanced, replies = _advance(moved, today, edit=True)
+        return Transition(advanced, replies)
+    return Transition(moved, (_render(moved, today, edit=True),))
+
+
+def _on_edit(state: State, event: Edit, today: date) -> Transition:
+    if state.step not in {Step.REVIEW, Step.RESULT} or event.turn != state.turn:
+        return _stale(state, today)
+    fact = "age" if event.field == "age_band" else event.field
+    if event.field not in state.answers:
+        return _stale(state, today)
+    answers = {k: v for k, v in state.answers.items() if k != event.field}
+    moved = state.model_copy(
+        update={"answers": answers, "path": tuple(f for f in state.path if f != fact)}
+    )
+    moved, replies = _ask(moved, fact, edit=True)
+    return Transition(moved, replies)
+
+
+def _on_nav(state: State, event: Nav, today: date) -> Transition:
+    finding = decide(facts_of(state), on=today)
+    if event.to == "review" and state.step is Step.RESULT:
+        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        return Transition(moved, (review(moved),))
+    if event.to == "result" and state.step is Step.REVIEW and not finding.missing:
+        moved, replies = _result(state, finding, edit=True)
+        return Transition(moved, replies)
+    if event.to == "why" and state.step is Step.RESULT:
+        return Transition(state, (why_reply(finding, state),))
+    if event.to == "share" and state.step is Step.RESULT:
+        return Transition(state, share_replies(finding))
+    return _stale(state, today)
+
+
+def _dispatch(state: State, event: Event, today: date) -> Transition:
+    match event:
+        case Answer():
+            return _on_answer(state, event, today)
+        case Text():
+            return _on_text(state, event, today)
+        case TypeCountry():
+            return _on_type_country(state, event, today)
+        case Back():
+            return _on_back(state, today)
+        case Restart():
+            return _on_restart(state, today)
+        case SetLanguage():
+            return _on_language(state, event, today)
+        case SetMode():
+            return _on_mode(state, event, today)
+        case Edit():
+            return _on_edit(state, event, today)
+        case Nav():
+            return _on_nav(state, event, today)
+    return _stale(state, today)  # Start, Forget and Info are handled before dispatch

@@ -1,0 +1,178 @@
+"""The questions: which fact each asks, its wording in each mode, and its answer buttons.
+
+The rules decide *whether* a question is asked (`Finding.missing`); this table only says
+*how*. Wording changes with the mode (for myself, for a relative, as an organisation); the
+answers and their values are those of `decree-bot check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.conversation.countries import COMMON
+from bot.conversation.replies import N_, Country, Msg
+from bot.conversation.state import Mode
+
+__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "question_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer button: the value stored and its label."""
+
+    value: str
+    label: Msg | Country
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """How one fact is asked."""
+
+    fact: str
+    #: The answer's field in `decree-bot check` (age is asked as a band).
+    field: str
+    #: One letter in callback data, so old buttons can be told apart cheaply.
+    code: str
+    #: Field name for the review list.
+    title: str
+    text: dict[Mode, str]
+    options: tuple[Option, ...]
+    per_row: int = 1
+    #: An explanation under the question, the same in every mode.
+    hint: str | None = None
+
+
+def _o(value: str, label: str) -> Option:
+    return Option(value, Msg(label))
+
+
+QUESTIONS: dict[str, Question] = {
+    q.fact: q
+    for q in (
+        Question(
+            fact="sex",
+            field="sex",
+            code="s",
+            title=N_("Sex"),
+            text={
+                Mode.SELF: N_("Are you a man or a woman?"),
+                Mode.RELATIVE: N_("Is your relative a man or a woman?"),
+                Mode.NGO: N_("Is the person a man or a woman?"),
+            },
+            options=(_o("male", N_("Man")), _o("female", N_("Woman"))),
+            per_row=2,
+        ),
+        Question(
+            fact="age",
+            field="age_band",
+            code="a",
+            title=N_("Age"),
+            text={
+                Mode.SELF: N_("How old are you?"),
+                Mode.RELATIVE: N_("How old is your relative?"),
+                Mode.NGO: N_("How old is the person?"),
+            },
+            options=(
+                _o("under_18", N_("Under 18")),
+                _o("18_to_65", N_("18 to 65")),
+                _o("over_65", N_("Over 65")),
+            ),
+            per_row=3,
+        ),
+        Question(
+            fact="citizenship",
+            field="citizenship",
+            code="c",
+            title=N_("Citizenship"),
+            text={
+                Mode.SELF: N_("Which country are you a citizen of?"),
+                Mode.RELATIVE: N_("Which country is your relative a citizen of?"),
+                Mode.NGO: N_("Which country is the person a citizen of?"),
+            },
+            options=(
+                *(Option(code, Country(code)) for code in COMMON),
+                Option("stateless", Country("stateless")),
+            ),
+            per_row=3,
+            hint=N_("If the country is not listed, press «Another country» and type its name."),
+        ),
+        Question(
+            fact="application",
+            field="application",
+            code="p",
+            title=N_("Application"),
+            text={
+                Mode.SELF: N_("What are you applying for, or planning to apply for?"),
+                Mode.RELATIVE: N_("What is your relative applying for, or planning to apply for?"),
+                Mode.NGO: N_("What is the person applying for, or planning to apply for?"),
+            },
+            options=(
+                _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
+                _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
+            ),
+        ),
+        Question(
+            fact="grounds",
+            field="grounds",
+            code="g",
+            title=N_("Grounds"),
+            text={
+                Mode.SELF: N_("On what grounds are you applying?"),
+                Mode.RELATIVE: N_("On what grounds is your relative applying?"),
+                Mode.NGO: N_("On what grounds is the person applying?"),
+            },
+            options=(
+                _o("long_residence", N_("Years of living in Russia")),
+                _o("family", N_("Family in Russia")),
+                _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
+                _o("study", N_("Study in Russia")),
+                _o("compatriot_program", N_("Compatriot resettlement programme")),
+                _o("other", N_("Other grounds, or not sure")),
+            ),
+            hint=N_(
+                "Family means, for example, a wife, husband, child or parent who is a Russian"
+                " citizen."
+            ),
+        ),
+        Question(
+            fact="documents",
+            field="documents",
+            code="d",
+            title=N_("Documents"),
+            text={
+                Mode.SELF: N_("Do you already have one of these documents?"),
+                Mode.RELATIVE: N_("Does your relative already have one of these documents?"),
+                Mode.NGO: N_("Does the person already have one of these documents?"),
+            },
+            options=(
+                _o("military_contract", N_("Military service contract")),
+                _o("emergency_contract", N_("Contract with the Emergencies Ministry (МЧС)")),
+                _o("discharge_extract", N_("Extract from a discharge order")),
+                _o("unfitness_decision", N_("Decision of unfitness for service")),
+                _o("service_before_2022_02_24", N_("Service that ended before 24.02.2022")),
+                _o("none", N_("None of these")),
+            ),
+            hint=N_("If there are several, choose any one of them."),
+        ),
+    )
+}
+
+#: Question by its one-letter code in callback data.
+BY_CODE = {q.code: q for q in QUESTIONS.values()}
+
+
+def question_for(fact: str) -> Question:
+    """The question that asks `fact`."""
+    return QUESTIONS[fact]
+
+
+def answer_label(field: str, value: str | list[str]) -> Msg | Country:
+    """The label of a stored answer, for the review list."""
+    if field == "citizenship" and isinstance(value, str):
+        return Country(value)
+    fact = "age" if field == "age_band" else field
+    wanted = "none" if value == [] else (value[0] if isinstance(value, list) else value)
+    for option in QUESTIONS[fact].options:
+        if option.value == wanted:
+            return option.label
+    return Msg(N_("Not answered"))

@@ -1,0 +1,205 @@
+"""The result a person reads: the finding of the rules, turned into short paragraphs.
+
+It starts with a status mark: 🔴 affected and no document yet, 🟢 not affected or already
+met, 🟡 unclear, separate rules, or a document whose fit is uncertain. Then what it means,
+the documents that would satisfy it, how certain this is, the caveats, the date of the
+information, that this is not legal advice, where to get legal help, and a safety warning.
+"""
+
+from __future__ import annotations
+
+from bot.conversation.questions import QUESTIONS, answer_label
+from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
+from bot.conversation.state import Mode, State
+from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
+from rules import DECREE_DATE, LATEST_SOURCE_DATE, Application, Finding, Outcome
+
+__all__ = ["result_reply", "share_replies", "why_reply"]
+
+_AFFECTED_NOT_MET = {
+    Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
+    Mode.RELATIVE: N_(
+        "🔴 The decree applies to your relative. He does not have a document that meets it yet."
+    ),
+    Mode.NGO: N_(
+        "🔴 The decree applies to this person. He does not have a document that meets it yet."
+    ),
+}
+_AFFECTED_MET = {
+    Mode.SELF: N_("🟢 The decree applies to you, and your document already meets it."),
+    Mode.RELATIVE: N_("🟢 The decree applies to your relative, and his document already meets it."),
+    Mode.NGO: N_("🟢 The decree applies to this person, and his document already meets it."),
+}
+_AFFECTED_UNSURE = {
+    Mode.SELF: N_("🟡 The decree applies to you. It is not certain that your document meets it."),
+    Mode.RELATIVE: N_(
+        "🟡 The decree applies to your relative. It is not certain that his document meets it."
+    ),
+    Mode.NGO: N_(
+        "🟡 The decree applies to this person. It is not certain that his document meets it."
+    ),
+}
+_NOT_AFFECTED = {
+    Mode.SELF: N_("🟢 The decree's military requirement does not apply to you."),
+    Mode.RELATIVE: N_("🟢 The decree's military requirement does not apply to your relative."),
+    Mode.NGO: N_("🟢 The decree's military requirement does not apply to this person."),
+}
+_SEPARATE = {
+    Mode.SELF: N_("🟡 Separate rules apply to you as a citizen of Ukraine."),
+    Mode.RELATIVE: N_("🟡 Separate rules apply to your relative as a citizen of Ukraine."),
+    Mode.NGO: N_("🟡 Separate rules apply to this person as a citizen of Ukraine."),
+}
+_UNCLEAR = {
+    Mode.SELF: N_("🟡 It is not clear whether the decree applies to you."),
+    Mode.RELATIVE: N_("🟡 It is not clear whether the decree applies to your relative."),
+    Mode.NGO: N_("🟡 It is not clear whether the decree applies to this person."),
+}
+
+_NEEDS_DOCUMENT = {
+    Application.RESIDENCE_PERMIT: N_(
+        "To get a residence permit (вид на жительство, ВНЖ), the migration office will ask for"
+        " one of these documents:\n{documents}"
+    ),
+    Application.CITIZENSHIP: N_(
+        "To get Russian citizenship (гражданство РФ), the migration office will ask for one of"
+        " these documents:\n{documents}"
+    ),
+}
+_WOULD_NEED_DOCUMENT = N_(
+    "If the decree applies, one of these documents would be needed:\n{documents}"
+)
+
+_CERTAINTY = {
+    "high": N_("How certain: high. Several sources agree, including an official one."),
+    "medium": N_(
+        "How certain: medium. This rests on one reliable source or on one group of reports."
+    ),
+    "low": N_("How certain: low. The sources are unclear or disagree on this point."),
+}
+
+
+def _headline(finding: Finding, mode: Mode) -> str:
+    if finding.outcome is Outcome.AFFECTED:
+        if finding.requirement_met is True:
+            return _AFFECTED_MET[mode]
+        if finding.requirement_met is False:
+            return _AFFECTED_NOT_MET[mode]
+        return _AFFECTED_UNSURE[mode]
+    if finding.outcome is Outcome.NOT_AFFECTED:
+        return _NOT_AFFECTED[mode]
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        return _SEPARATE[mode]
+    return _UNCLEAR[mode]
+
+
+def _bullets(texts: list[str]) -> Bullets:
+    return Bullets(tuple(Msg(text) for text in texts))
+
+
+_OPEN_GROUNDS = frozenset({"grounds_study", "grounds_compatriot_program", "grounds_other"})
+
+
+def _key_reason(finding: Finding) -> str | None:
+    """The one reason that explains an answer other than "affected"."""
+    if finding.outcome is Outcome.NOT_AFFECTED:
+        return finding.reasons[-1]
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        return "citizenship_ukraine"
+    if finding.outcome is Outcome.UNCLEAR:
+        return next((r for r in finding.reasons if r in _OPEN_GROUNDS), "facts_missing")
+    return None
+
+
+def _documents(finding: Finding, application: str | list[str] | None) -> list[Msg]:
+    if not finding.accepted_documents or not isinstance(application, str):
+        return []
+    lead = (
+        _NEEDS_DOCUMENT[Application(application)]
+        if finding.outcome is Outcome.AFFECTED
+        else _WOULD_NEED_DOCUMENT
+    )
+    docs = _bullets([DOCUMENT_TEXT[d.value] for d in finding.accepted_documents])
+    return [Msg.of(lead, documents=docs)]
+
+
+def result_reply(finding: Finding, state: State) -> Reply:
+    """The result message and what the person can do next."""
+    mode = state.mode or Mode.SELF
+    parts = [Msg(_headline(finding, mode))]
+    key = _key_reason(finding)
+    if key is not None:
+        parts.append(Msg(REASON_TEXT[key]))
+    parts += _documents(finding, state.answers.get("application"))
+    parts.append(Msg(_CERTAINTY[finding.certainty.value]))
+    caveats = [CAVEAT_TEXT[c] for c in finding.caveats]
+    if caveats:
+        parts.append(Msg.of(N_("Please note:\n{items}"), items=_bullets(caveats)))
+    parts += _footer()
+    if mode is Mode.NGO:
+        parts.append(
+            Msg.of(
+                N_("For organisations: share this link, it opens the bot: {link}"),
+                link=Ext("bot_link"),
+            )
+        )
+    buttons = (
+        (Button(Msg(N_("Why this result?")), "nav:why"), Button(Msg(N_("Share")), "nav:share")),
+        (Button(Msg(N_("Change an answer")), "nav:review"),),
+        (Button(Msg(N_("Start over")), "nav:restart"),),
+    )
+    return Reply(tuple(parts), buttons, edit=True)
+
+
+def _footer() -> list[Msg]:
+    return [
+        Msg.of(
+            N_("Information as of {date}. Decree (указ) No. 821 of {decree_date}."),
+            date=LATEST_SOURCE_DATE,
+            decree_date=DECREE_DATE,
+        ),
+        Msg(N_("This is information, not legal advice.")),
+        Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help")),
+        Msg(N_("This bot is free. It never asks for documents, money or personal details.")),
+    ]
+
+
+def why_reply(finding: Finding, state: State) -> Reply:
+    """The facts used, the rules applied and the sources behind them."""
+    answers = Bullets(
+        tuple(
+            Pair(Msg(QUESTIONS["age" if f == "age_band" else f].title), answer_label(f, v))
+            for f, v in state.answers.items()
+        )
+    )
+    parts = [Msg(N_("Why this result?"))]
+    if answers.items:
+        parts.append(Msg.of(N_("Answers used:\n{items}"), items=answers))
+    parts.append(
+        Msg.of(
+            N_("Rules applied:\n{items}"), items=_bullets([REASON_TEXT[r] for r in finding.reasons])
+        )
+    )
+    parts.append(
+        Msg.of(
+            N_("Sources (news reports and an official clarification):\n{items}"),
+            items=_bullets([SOURCE_TEXT[s] for s in finding.sources]),
+        )
+    )
+    return Reply(tuple(parts))
+
+
+def share_replies(finding: Finding) -> tuple[Reply, Reply]:
+    """A note, then a text to forward to family: the result in neutral words, no personal data."""
+    parts = [
+        Msg.of(N_("Decree (указ) No. 821 of {decree_date}."), decree_date=DECREE_DATE),
+        Msg(_headline(finding, Mode.NGO)),
+    ]
+    if finding.outcome is Outcome.AFFECTED:
+        docs = _bullets([DOCUMENT_TEXT[d.value] for d in finding.accepted_documents])
+        parts.append(Msg.of(N_("Accepted documents:\n{documents}"), documents=docs))
+    parts.append(Msg(N_("This is information, not legal advice.")))
+    parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))
+    note = Reply(
+        (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
+    )
+    return note, Reply(tuple(parts))

@@ -1,0 +1,153 @@
+"""The fixed screens: welcome, language and mode pickers, review, and the information texts."""
+
+from __future__ import annotations
+
+from bot.conversation.questions import QUESTIONS, answer_label
+from bot.conversation.replies import N_, NN_, Bullets, Button, Ext, Msg, Pair, Reply
+from bot.conversation.state import LANGUAGES, State
+
+__all__ = [
+    "CHOOSE_LANGUAGE",
+    "INFO",
+    "LANGUAGE_NAMES",
+    "introduction",
+    "language_picker",
+    "mode_picker",
+    "nav_row",
+    "review",
+    "safety",
+    "welcome",
+]
+
+#: Each language's name in itself: never translated.
+LANGUAGE_NAMES = {
+    "ru": "Русский",
+    "tg": "Тоҷикӣ",
+    "uz": "Oʻzbekcha",
+    "uz_Cyrl": "Ўзбекча",
+    "az": "Azərbaycanca",
+    "en": "English",
+}
+
+
+def welcome() -> Msg:
+    """The first words of every conversation."""
+    return Msg(
+        N_(
+            "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. It asks some"
+            " foreign men who apply for a residence permit or Russian citizenship for a military"
+            " document. A few questions with buttons will show what it means in your case."
+        )
+    )
+
+
+def safety() -> Msg:
+    """The privacy promise shown at the start."""
+    return Msg(
+        N_(
+            "The bot is free. It never asks for your name, documents or money. /forget deletes"
+            " everything, including this chat."
+        )
+    )
+
+
+#: Shown before any language is chosen, so it is in all of them at once; never translated.
+CHOOSE_LANGUAGE = (
+    "Выберите язык · Забонро интихоб кунед · Tilni tanlang · Тилни танланг · Dil seçin ·"
+    " Choose a language"
+)
+
+
+def language_picker() -> Reply:
+    """Buttons for every language, each named in itself."""
+    rows = tuple(
+        tuple(Button(LANGUAGE_NAMES[code], f"lang={code}") for code in LANGUAGES[i : i + 2])
+        for i in range(0, len(LANGUAGES), 2)
+    )
+    return Reply((CHOOSE_LANGUAGE,), rows)
+
+
+def mode_picker() -> Reply:
+    """For whom the person asks."""
+    rows = (
+        (Button(Msg(N_("For myself")), "mode=self"),),
+        (Button(Msg(N_("For a relative")), "mode=relative"),),
+        (Button(Msg(N_("For an organisation, to help others")), "mode=ngo"),),
+    )
+    return Reply((Msg(N_("Who are you checking for?")),), rows)
+
+
+def introduction() -> Reply:
+    """What the bot does and its privacy promise: the first message in the person's language."""
+    return Reply((welcome(), safety()))
+
+
+def nav_row(*, back: bool) -> tuple[Button, ...]:
+    """Back and start over, under every question."""
+    restart = Button(Msg(N_("↺ Start over")), "nav:restart")
+    return (Button(Msg(N_("← Back")), "nav:back"), restart) if back else (restart,)
+
+
+def review(state: State) -> Reply:
+    """All answers before the result, each with a button to change it."""
+    lines: list[Pair] = []
+    edits = []
+    for field, value in state.answers.items():
+        title = Msg(QUESTIONS["age" if field == "age_band" else field].title)
+        lines.append(Pair(title, answer_label(field, value)))
+        edits.append(
+            (Button(Msg.of(N_("Change: {question}"), question=title), f"e{state.turn}:{field}"),)
+        )
+    rows = (
+        (Button(Msg(N_("Show the result")), "nav:result"),),
+        *edits,
+        nav_row(back=True),
+    )
+    return Reply(
+        (Msg.of(N_("Please check the answers:\n{items}"), items=Bullets(tuple(lines))),),
+        rows,
+        edit=True,
+    )
+
+
+INFO: dict[str, Msg] = {
+    "help": Msg(
+        N_(
+            "Answer the questions with the buttons. Commands:\n"
+            "/start – start again\n"
+            "/back – previous question\n"
+            "/language – change the language\n"
+            "/restart – start the questions again\n"
+            "/forget – delete everything, including this chat\n"
+            "/privacy – what the bot keeps\n"
+            "/decree – about the decree"
+        )
+    ),
+    "privacy": Msg.counted(
+        NN_(
+            "What the bot keeps: the answers and the current question, under a random code"
+            " instead of the Telegram account. They are deleted {n} minute after the last"
+            " message. The bot does not keep names, phone numbers or usernames, and its logs"
+            " contain no answers. /forget deletes everything at once, including the messages in"
+            " this chat.",
+            "What the bot keeps: the answers and the current question, under a random code"
+            " instead of the Telegram account. They are deleted {n} minutes after the last"
+            " message. The bot does not keep names, phone numbers or usernames, and its logs"
+            " contain no answers. /forget deletes everything at once, including the messages in"
+            " this chat.",
+        ),
+        n=Ext("ttl_minutes"),
+    ),
+    "decree": Msg(
+        N_(
+            "Decree (указ) No. 821 of 5 November 2025 sets temporary rules for residence permits"
+            " (вид на жительство, ВНЖ) and Russian citizenship. Men aged 18 to 65 who apply on"
+            " the basis of long residence or family must show one more document: a military"
+            " service contract, a contract with the Emergencies Ministry (МЧС), an extract from a"
+            " discharge order, or a decision that they are unfit for service. Women are not"
+            " affected. Citizens of Belarus are exempt. The full text of the decree has not been"
+            " available; this summary is based on news reports and a clarification of the"
+            " Interior Ministry (МВД)."
+        )
+    ),
+}

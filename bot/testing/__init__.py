@@ -1,0 +1,35 @@
+"""Test doubles for running the real bot end to end: a fake Telegram Bot API server."""
+
+from bot.testing._http import free_port
+from bot.testing._model import (
+    ApiError,
+    Call,
+    CallbackRecord,
+    FakeChat,
+    InlineButton,
+    RateReport,
+    StoredMessage,
+    WebhookDelivery,
+    count_rate_violations,
+)
+from bot.testing._updates import CONFIGURED_SECRET, WebhookConfig
+from bot.testing._user import ButtonNotFoundError, FakeUser
+from bot.testing.fake_bot_api import FakeBotApi
+
+__all__ = [
+    "CONFIGURED_SECRET",
+    "ApiError",
+    "ButtonNotFoundError",
+    "Call",
+    "CallbackRecord",
+    "FakeBotApi",
+    "FakeChat",
+    "FakeUser",
+    "InlineButton",
+    "RateReport",
+    "StoredMessage",
+    "WebhookConfig",
+    "WebhookDelivery",
+    "count_rate_violations",
+    "free_port",
+]
