@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import date
 from pathlib import Path
 
+from bot.adapters.console import run_console
 from bot.check import FactsError, check
+from bot.compose import build_parts
+from bot.config import Settings
+from bot.conversation import Mode, Preset, make_payload
+from bot.logs import configure_logging
 
 __all__ = ["main"]
 
@@ -37,7 +43,50 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
     )
+    console = commands.add_parser("console", help="chat in this terminal (no Telegram needed)")
+    console.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
+    console.add_argument("--mode", choices=["self", "relative", "ngo"])
+    link = commands.add_parser("link", help="print a deep link that preselects language and mode")
+    link.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
+    link.add_argument("--mode", choices=["self", "relative", "ngo"])
+    link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
+    link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
     return parser
+
+
+def _lang(value: str | None) -> str | None:
+    return value.replace("-", "_") if value else None
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    parts = build_parts(Settings(), warn_memory=False)  # the console is meant to be in memory
+    return asyncio.run(
+        run_console(
+            service=parts.service,
+            renderer=parts.renderer,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            today=date.today,
+            lang=_lang(args.lang),
+            mode=args.mode,
+        )
+    )
+
+
+def _run_link(args: argparse.Namespace) -> int:
+    username = args.bot or Settings().bot_username
+    if not username:
+        print("decree-bot link: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr)
+        return 2
+    try:
+        payload = make_payload(
+            Preset(lang=_lang(args.lang), mode=Mode(args.mode) if args.mode else None, org=args.org)
+        )
+    except ValueError as exc:
+        print(f"decree-bot link: {exc}", file=sys.stderr)
+        return 2
+    print(f"https://t.me/{username.lstrip('@')}" + (f"?start={payload}" if payload else ""))
+    return 0
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -57,10 +106,15 @@ def _run_check(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `decree-bot` console script."""
     args = _parser().parse_args(argv)
+    configure_logging(Settings().log_level)
     if args.command == "check":
         return _run_check(args)
+    if args.command == "link":
+        return _run_link(args)
+    if args.command == "console" or args.command is None:
+        return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
     _parser().print_help()
-    return 0
+    return 2
 
 
 if __name__ == "__main__":

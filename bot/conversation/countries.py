@@ -21,7 +21,7 @@ How text is compared (`_tokens`, `_loose`):
 * A few case endings are undone: "Таджикистана", "Армении", "Oʻzbekistondan", "Azərbaycandan".
 * Two ASCII letters are an ISO code if, and only if, ISO assigned them ("am" → AM, "xx" → None).
 * A short sentence that names exactly one country also works ("я из Таджикистана"). In a
-  sentence, Russia is never the answer (users mention it as the place they live), and names
+  sentence, Russia is never the answer (users mention it as the place they live), and words
   shorter than five letters are ignored there ("того" is a Russian word before it is Togo).
 
 Everything is precomputed at import into dicts; a call does a handful of lookups. The module
@@ -276,10 +276,12 @@ _MAX_INPUT = 200
 _MAX_SENTENCE_WORDS = 16
 #: Longest official name in words, for the sentence search ("Saint Kitts and Nevis" is 4).
 _MAX_NGRAM = 5
-#: In a sentence, shorter names are ignored ("того", "мали", "чад", "iran" are too risky).
+#: In a sentence, shorter words are ignored ("того", "мали", "чад", "iran" are too risky).
 _MIN_SENTENCE_KEY = 5
-#: A case ending is undone only if this much of the word is left.
-_MIN_STEM = 3
+#: A case ending or an affix is removed only if this many letters are left, so that three-letter
+#: aliases (ICAO codes such as "ARM", "TUR"; "США") are reached only when typed as they are:
+#: "Turin" is not Türkiye, "the arm" is not Armenia.
+_MIN_STEM = 4
 
 _APOSTROPHES: Final = "'\u2018\u2019\u201b\u02b9\u02bb\u02bc\u02bd`\u00b4\u2032\u055a"
 _IN_WORD_MARKS: Final = frozenset(("Mn", "Mc"))
@@ -492,8 +494,12 @@ _FLAG_Z: Final = 0x1F1FF
 
 def _affix_variants(key: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> list[str]:
     variants = [key]
-    variants.extend(key[len(p) :] for p in prefixes if key.startswith(p) and len(key) > len(p))
-    variants.extend(key[: -len(s)] for s in suffixes if key.endswith(s) and len(key) > len(s))
+    variants.extend(
+        key[len(p) :] for p in prefixes if key.startswith(p) and len(key) - len(p) >= _MIN_STEM
+    )
+    variants.extend(
+        key[: -len(s)] for s in suffixes if key.endswith(s) and len(key) - len(s) >= _MIN_STEM
+    )
     return variants
 
 

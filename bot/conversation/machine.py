@@ -31,7 +31,7 @@ from bot.conversation.events import (
     TypeCountry,
 )
 from bot.conversation.questions import question_for
-from bot.conversation.replies import N_, Button, Msg, Reply
+from bot.conversation.replies import N_, Bullets, Button, Msg, Reply
 from bot.conversation.result import result_reply, share_replies, why_reply
 from bot.conversation.screens import (
     INFO,
@@ -42,6 +42,7 @@ from bot.conversation.screens import (
     review,
 )
 from bot.conversation.state import LANGUAGES, Mode, State, Step
+from bot.conversation.texts import DOCUMENT_TEXT
 from rules import Facts, Finding, decide
 
 __all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "transition"]
@@ -149,7 +150,7 @@ def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Rep
     """Ask the first missing fact; with none missing, review the answers or show the result."""
     finding = decide(facts_of(state), on=today)
     if finding.missing:
-        return _ask(state, finding.missing[0], edit=edit)
+        return _ask(state, finding.missing[0], today, edit=edit)
     if len(state.answers) >= REVIEW_FROM and state.step is not Step.REVIEW:
         moved = state.model_copy(
             update={"step": Step.REVIEW, "turn": state.turn + 1, "asking": None}
@@ -163,22 +164,26 @@ def _result(state: State, finding: Finding, *, edit: bool) -> tuple[State, tuple
     return moved, (replace(result_reply(finding, moved), edit=edit),)
 
 
-def _ask(state: State, fact: str, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
+def _ask(state: State, fact: str, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
     moved = state.model_copy(update={"step": Step.QUESTION, "asking": fact, "turn": state.turn + 1})
-    return moved, (_question(moved, edit=edit),)
+    return moved, (_question(moved, today, edit=edit),)
 
 
-def _question(state: State, *, edit: bool) -> Reply:
+def _question(state: State, today: date, *, edit: bool) -> Reply:
     question = question_for(state.asking or "sex")
     mode = state.mode or Mode.SELF
     parts = [Msg(question.text[mode])]
+    options = question.options
+    if question.fact == "documents":
+        # Offer only what counts for this application, each with its official name.
+        accepted = [d.value for d in decide(facts_of(state), on=today).accepted_documents]
+        options = tuple(o for o in options if o.value in accepted or o.value == "none")
+        names = Bullets(tuple(Msg(DOCUMENT_TEXT[value]) for value in accepted))
+        parts = [Msg.of(question.text[mode], documents=names)]
     if question.hint:
         parts.append(Msg(question.hint))
     prefix = f"{question.code}{state.turn}:"
-    buttons = [
-        Button(option.label, f"{prefix}{question.field}={option.value}")
-        for option in question.options
-    ]
+    buttons = [Button(o.label, f"{prefix}{question.field}={o.value}") for o in options]
     if question.fact == "citizenship":
         buttons.append(Button(Msg(N_("Another country")), f"{prefix}type=citizenship"))
     rows = tuple(
@@ -194,7 +199,7 @@ def _render(state: State, today: date, *, edit: bool) -> Reply:
     if state.step is Step.MODE:
         return replace(mode_picker(), edit=edit)
     if state.step is Step.QUESTION:
-        return _question(state, edit=edit)
+        return _question(state, today, edit=edit)
     if state.step is Step.COUNTRY_TEXT:
         return Reply((Msg(_TYPE_COUNTRY),), (nav_row(back=True),), edit=edit)
     if state.step is Step.REVIEW:
@@ -269,7 +274,7 @@ def _on_back(state: State, today: date) -> Transition:
         field = question_for(previous).field
         answers = {k: v for k, v in state.answers.items() if k != field}
         moved = state.model_copy(update={"answers": answers, "path": state.path[:-1]})
-        moved, replies = _ask(moved, previous, edit=True)
+        moved, replies = _ask(moved, previous, today, edit=True)
         return Transition(moved, replies)
     if state.step in {Step.QUESTION, Step.COUNTRY_TEXT}:
         moved = state.model_copy(update={"step": Step.MODE, "turn": state.turn + 1, "asking": None})
@@ -326,7 +331,7 @@ def _on_edit(state: State, event: Edit, today: date) -> Transition:
     moved = state.model_copy(
         update={"answers": answers, "path": tuple(f for f in state.path if f != fact)}
     )
-    moved, replies = _ask(moved, fact, edit=True)
+    moved, replies = _ask(moved, fact, today, edit=True)
     return Transition(moved, replies)
 
 

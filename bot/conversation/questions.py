@@ -140,9 +140,11 @@ QUESTIONS: dict[str, Question] = {
             code="d",
             title=N_("Documents"),
             text={
-                Mode.SELF: N_("Do you already have one of these documents?"),
-                Mode.RELATIVE: N_("Does your relative already have one of these documents?"),
-                Mode.NGO: N_("Does the person already have one of these documents?"),
+                Mode.SELF: N_("Do you already have one of these documents?\n{documents}"),
+                Mode.RELATIVE: N_(
+                    "Does your relative already have one of these documents?\n{documents}"
+                ),
+                Mode.NGO: N_("Does the person already have one of these documents?\n{documents}"),
             },
             options=(
                 _o("military_contract", N_("Military service contract")),

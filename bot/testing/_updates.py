@@ -9,6 +9,7 @@ backoff) on 5xx and connection errors; 4xx answers are recorded and not retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -90,6 +91,9 @@ class UpdateQueue:
         self._arrived.fire()  # open long polls answer [] right away
         if self._flush_task is not None:
             self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+            self._flush_task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

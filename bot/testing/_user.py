@@ -63,6 +63,9 @@ class FakeUser:
         # Per chat: how many calls the bot had made when this user last acted there.
         self._marks: dict[int, int] = {}
 
+    def forget_marks(self) -> None:
+        self._marks.clear()
+
     def _in(self, chat: FakeChat | None) -> FakeChat:
         return self.chat if chat is None else chat
 

@@ -176,6 +176,17 @@ class FakeBotApi(BotApiMethods):
 
     # -- recorded calls, faults, accounting ----------------------------------------------------
 
+    @property
+    def supported_methods(self) -> list[str]:
+        """Bot API methods the fake implements; any other answers 404 (PTB: InvalidToken)."""
+        return sorted(self._canonical.values())
+
+    def reset_calls(self) -> None:
+        """Forget recorded calls (long soaks); users' wait_reply marks restart with them."""
+        self.calls.clear()
+        for user in self.users.values():
+            user.forget_marks()
+
     def calls_for(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [
             c
@@ -215,7 +226,11 @@ class FakeBotApi(BotApiMethods):
         """Flood-limit accounting over `calls`; see `count_rate_violations` for the rules."""
         return count_rate_violations(self.calls, **limits)
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:  # noqa: ASYNC109 - a test helper's deadline, like asyncio.wait_for
+    async def wait_for(
+        self,
+        predicate: Callable[[], T],
+        timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's deadline, like asyncio.wait_for
+    ) -> T:
         """Wait until `predicate()` is truthy and return its value; TimeoutError otherwise."""
         deadline = time.monotonic() + timeout
         while True:

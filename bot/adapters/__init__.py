@@ -1,0 +1,1 @@
+"""Adapters: they translate between the outside world and `ChatService`, nothing more."""

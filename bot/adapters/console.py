@@ -1,0 +1,124 @@
+"""The console chat: the same engine and service in a terminal, on the in-memory store.
+
+Buttons are numbered; type a number to press one, type text to answer in words (a country's
+name), or a command: /back, /restart, /language, /forget, /help, /privacy, /decree, /quit
+(the words back, restart and quit work too). It reads any stream, so a script can drive it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TextIO
+
+from bot.conversation import (
+    Back,
+    Event,
+    Forget,
+    Info,
+    Mode,
+    Preset,
+    Restart,
+    SetLanguage,
+    Start,
+    Text,
+    decode_button,
+    make_payload,
+)
+from bot.conversation.replies import Msg
+from bot.i18n import Renderer
+from bot.messages import CONSOLE_HINT, CONSOLE_NOT_A_CHOICE
+from bot.service import ChatService, Handled
+
+__all__ = ["run_console"]
+
+_KEY = "console"
+_QUIT = frozenset({"/quit", "quit", "/exit", "exit"})
+_COMMANDS: dict[str, Event] = {
+    "/back": Back(),
+    "back": Back(),
+    "/restart": Restart(),
+    "restart": Restart(),
+    "/language": SetLanguage(None),
+    "/forget": Forget(),
+    "/help": Info("help"),
+    "/privacy": Info("privacy"),
+    "/decree": Info("decree"),
+}
+
+
+class _Screen:
+    """Prints replies and remembers the buttons that numbers refer to."""
+
+    def __init__(self, renderer: Renderer, out: TextIO) -> None:
+        self._renderer = renderer
+        self._out = out
+        self.buttons: list[str] = []
+        self.lang = "en"
+
+    def show(self, handled: Handled) -> None:
+        self.lang = handled.lang
+        for reply in handled.replies:
+            rendered = self._renderer.render(reply, handled.lang)
+            print(rendered.text, file=self._out)
+            if rendered.buttons:
+                self.buttons = []
+                for row in rendered.buttons:
+                    cells = []
+                    for label, data in row:
+                        self.buttons.append(data)
+                        cells.append(f"[{len(self.buttons)}] {label}")
+                    print("   ".join(cells), file=self._out)
+            print(file=self._out)
+
+    def say(self, message_id: str) -> None:
+        print(self._renderer.text(Msg(message_id), self.lang), file=self._out)
+        print(file=self._out)
+
+
+async def run_console(
+    *,
+    service: ChatService,
+    renderer: Renderer,
+    stdin: TextIO,
+    stdout: TextIO,
+    today: Callable[[], date],
+    lang: str | None = None,
+    mode: str | None = None,
+) -> int:
+    """Chat in a terminal until /quit or the end of input."""
+    screen = _Screen(renderer, stdout)
+    payload = make_payload(Preset(lang=lang, mode=None if mode is None else Mode(mode)))
+    screen.show(await service.handle(_KEY, Start(payload=payload or None), today=today()))
+    if stdin.isatty():
+        screen.say(CONSOLE_HINT)
+    while True:
+        if stdin.isatty():
+            print("> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text.lower() in _QUIT:
+            return 0
+        event = _event(text, screen.buttons)
+        if event is None:
+            screen.say(CONSOLE_NOT_A_CHOICE)
+            continue
+        screen.show(await service.handle(_KEY, event, today=today()))
+
+
+def _event(text: str, buttons: list[str]) -> Event | None:
+    command = _COMMANDS.get(text.lower())
+    if command is not None:
+        return command
+    if text.lower().startswith("/start"):
+        return Start(payload=text.partition(" ")[2] or None)
+    if text.isdigit():
+        index = int(text) - 1
+        if not 0 <= index < len(buttons):
+            return None
+        return decode_button(buttons[index])
+    return Text(text)

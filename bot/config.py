@@ -1,0 +1,46 @@
+"""Settings: the only code that reads the environment (prefix DECREEBOT_, `.env` supported)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_API_BASE_URL", "Settings"]
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. See `.env.example` for each setting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DECREEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: SecretStr | None = None
+    redis_url: str | None = None
+    api_base_url: str = DEFAULT_API_BASE_URL
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1:8080"
+    key_secret: SecretStr | None = None
+    session_ttl: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
+    bot_username: str | None = None
+    legal_help_file: Path | None = None
+    log_level: str = "INFO"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            msg = "DECREEBOT_LISTEN must be host:port, e.g. 127.0.0.1:8080"
+            raise ValueError(msg)
+        return value
+
+    def listen_address(self) -> tuple[str, int]:
+        """`listen` split into host and port."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)

@@ -1,0 +1,175 @@
+"""`ChatService`: load → transition → compare-and-set, atomic per conversation.
+
+One normal update costs one store round trip: the last snapshot this process wrote is kept
+in a small cache, and the compare-and-set script checks it is still current. When another
+process (or task) got there first, the script answers with the current snapshot and the
+transition is computed again from it, so no answer is lost or applied twice. Duplicate
+Telegram deliveries are recognised by their `update_id` and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+from bot.conversation import Event, Reply, State, Transition, decode, encode, transition
+from bot.conversation.machine import negotiate
+from bot.conversation.replies import Msg
+from bot.messages import UNAVAILABLE
+from bot.storage import CasStatus, Snapshot, StateStore, StoreUnavailable
+
+__all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
+
+logger = logging.getLogger(__name__)
+
+#: The language for a person who has not chosen one and whose app gives none we support.
+DEFAULT_LANGUAGE = "ru"
+#: Attempts before giving up on a conversation that keeps changing under us.
+MAX_ATTEMPTS = 8
+_CACHE_SIZE = 10_000
+
+
+class ConflictError(RuntimeError):
+    """The same conversation changed on every attempt (should not happen in practice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What to send for one event, and in which language."""
+
+    replies: tuple[Reply, ...]
+    lang: str
+    #: The step after the event, for logs (a stable id, never an answer).
+    step: str | None = None
+    #: /forget: delete the chat's messages from this message id on (None: unknown).
+    wipe_from: int | None = None
+    wipe: bool = False
+    duplicate: bool = False
+    unavailable: bool = False
+
+
+class _Cache:
+    """The last snapshot written per key, bounded in size and kept no longer than the TTL."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._entries: OrderedDict[str, tuple[float, Snapshot]] = OrderedDict()
+
+    def get(self, key: str) -> Snapshot | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, key: str, snapshot: Snapshot) -> None:
+        self._entries.pop(key, None)
+        if snapshot.data is None:
+            return
+        self._entries[key] = (time.monotonic() + self._ttl, snapshot)
+        if len(self._entries) > _CACHE_SIZE:
+            self._entries.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+class ChatService:
+    """Runs the conversation engine on a store; adapters call `handle` for each event."""
+
+    def __init__(self, *, store: StateStore, ttl_seconds: float) -> None:
+        self._store = store
+        self._cache = _Cache(ttl_seconds)
+
+    @property
+    def store(self) -> StateStore:
+        """The store, for health checks."""
+        return self._store
+
+    async def handle(
+        self,
+        key: str,
+        event: Event,
+        *,
+        today: date,
+        update_id: int | None = None,
+        message_id: int | None = None,
+        hint: str | None = None,
+    ) -> Handled:
+        """Apply `event` to the conversation under `key`; never raises for a store outage."""
+        try:
+            return await self._handle(
+                key, event, today=today, update_id=update_id, message_id=message_id, hint=hint
+            )
+        except StoreUnavailable:
+            self._cache.drop(key)
+            logger.warning("store unavailable")
+            lang = negotiate(hint) or DEFAULT_LANGUAGE
+            return Handled((Reply((Msg(UNAVAILABLE),)),), lang, unavailable=True)
+
+    async def forget(self, key: str) -> None:
+        """Delete a conversation outright (the person blocked the bot)."""
+        self._cache.drop(key)
+        await self._store.delete(key)
+
+    async def _handle(
+        self,
+        key: str,
+        event: Event,
+        *,
+        today: date,
+        update_id: int | None,
+        message_id: int | None,
+        hint: str | None,
+    ) -> Handled:
+        snapshot = self._cache.get(key) or await self._store.get(key)
+        for _ in range(MAX_ATTEMPTS):
+            if update_id is not None and update_id in snapshot.recent:
+                return self._duplicate(snapshot, hint)
+            old, _lost = decode(snapshot.data)
+            result = transition(old, event, today=today, hint=hint)
+            new = _with_first_message(result.state, message_id)
+            data = encode(new) if new is not None else None
+            if data is None and snapshot.version == 0:
+                return _handled(result, old, hint)  # nothing stored, nothing to store
+            written = await self._store.compare_and_set(
+                key, expected=snapshot.version, data=data, update_id=update_id
+            )
+            self._cache.put(key, written.snapshot)
+            if written.status is CasStatus.OK:
+                return _handled(result, old, hint)
+            if written.status is CasStatus.DUPLICATE:
+                return self._duplicate(written.snapshot, hint)
+            snapshot = written.snapshot  # someone else wrote first: compute again from theirs
+        raise ConflictError
+
+    @staticmethod
+    def _duplicate(snapshot: Snapshot, hint: str | None) -> Handled:
+        state, _ = decode(snapshot.data)
+        return Handled((), _language(state, None, hint), duplicate=True)
+
+
+def _with_first_message(state: State | None, message_id: int | None) -> State | None:
+    if state is None or state.first_message is not None or message_id is None:
+        return state
+    return state.model_copy(update={"first_message": message_id})
+
+
+def _language(new: State | None, old: State | None, hint: str | None) -> str:
+    for state in (new, old):
+        if state is not None and state.lang:
+            return state.lang
+    return negotiate(hint) or DEFAULT_LANGUAGE
+
+
+def _handled(result: Transition, old: State | None, hint: str | None) -> Handled:
+    step = result.state.step.value if result.state else None
+    if result.wipe:
+        first = old.first_message if old else None
+        return Handled(result.replies, _language(None, old, hint), step, first, wipe=True)
+    return Handled(result.replies, _language(result.state, old, hint), step)
