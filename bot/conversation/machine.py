@@ -31,7 +31,7 @@ from bot.conversation.events import (
     TypeCountry,
 )
 from bot.conversation.questions import question_for
-from bot.conversation.replies import N_, Bullets, Button, Msg, Reply
+from bot.conversation.replies import N_, Bullets, Button, Country, Msg, Reply
 from bot.conversation.result import result_reply, share_replies, why_reply
 from bot.conversation.screens import (
     INFO,
@@ -110,6 +110,7 @@ _UNKNOWN_COUNTRY = N_(
     " «Qozogʻiston», or choose a button."
 )
 _TYPE_COUNTRY = N_("Please write the name of the country.")
+_RECOGNISED = N_("Citizenship: {country}. If this is wrong, press «← Back».")
 
 
 def _without_state(event: Event, *, today: date, hint: str | None) -> Transition:
@@ -251,7 +252,10 @@ def _on_text(state: State, event: Text, today: date) -> Transition:
     if asking_country:
         code = match_country(event.text)
         if code is not None:
-            return _apply(state, "citizenship", code, today)
+            applied = _apply(state, "citizenship", code, today)
+            # Say what was understood: a typed "no" is also Norway's ISO code.
+            heard = Reply((Msg.of(_RECOGNISED, country=Country(code)),))
+            return Transition(applied.state, (heard, *applied.replies))
         return Transition(
             state, (Reply((Msg(_UNKNOWN_COUNTRY),)), _render(state, today, edit=False))
         )
