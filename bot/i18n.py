@@ -38,6 +38,7 @@ SOURCE_LANGUAGE = "en"
 
 #: Where CLDR's long date reads unnaturally, the pattern a native speaker expects.
 _DATE_PATTERNS = {
+    "ru": "d MMMM y 'года'",
     "uz": "y-'yil' d-MMMM",
     "uz_Cyrl": "y-'йил' d-MMMM",
 }

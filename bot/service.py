@@ -135,8 +135,11 @@ class ChatService:
             result = transition(old, event, today=today, hint=hint)
             new = _with_first_message(result.state, message_id)
             data = encode(new) if new is not None else None
-            if data is None and snapshot.version == 0:
-                return _handled(result, old, hint)  # nothing stored, nothing to store
+            if data == snapshot.data:
+                # Nothing changed (a double press, /help): no write, so concurrent no-ops
+                # never make each other retry. Such an event is not recorded for dedupe; a
+                # redelivery of it is the same no-op again.
+                return _handled(result, old, hint)
             written = await self._store.compare_and_set(
                 key, expected=snapshot.version, data=data, update_id=update_id
             )

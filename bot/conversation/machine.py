@@ -100,8 +100,8 @@ def transition(
 
 _FORGOTTEN = N_("Everything about this conversation has been deleted. To start again, send /start.")
 _LOST = N_(
-    "The earlier answers are no longer stored: they are deleted after a pause, to protect"
-    " privacy. Let us start again."
+    "The earlier answers are no longer stored: they are deleted after some time without"
+    " messages, to protect privacy. Let us start again."
 )
 _STALE = N_("This question has changed. Here is the current one.")
 _USE_BUTTONS = N_("Please answer with the buttons below the question.")

@@ -34,9 +34,10 @@ def welcome() -> Msg:
     """The first words of every conversation."""
     return Msg(
         N_(
-            "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. It asks some"
-            " foreign men who apply for a residence permit or Russian citizenship for a military"
-            " document. A few questions with buttons will show what it means in your case."
+            "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks"
+            " some foreign men who apply for a residence permit or Russian citizenship for a"
+            " military document. A few questions with buttons will show what it means in your"
+            " case."
         )
     )
 

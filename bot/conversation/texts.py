@@ -82,7 +82,7 @@ REASON_TEXT: dict[str, str] = {
     "document_none": N_("You said there is none of the accepted documents yet."),
     "document_needs_discharge_extract": N_(
         "Past service is proved by an extract from the discharge order (выписка из приказа об"
-        " увольнении). Check that you have it."
+        " увольнении). Check that this extract is available."
     ),
     "facts_missing": N_("Some answers are still missing."),
 }
@@ -93,7 +93,7 @@ CAVEAT_TEXT: dict[str, str] = {
         " and an official clarification."
     ),
     "standard_documents_still_needed": N_(
-        "This document is needed in addition to the usual documents, not instead of them."
+        "The military document is needed in addition to the usual documents, not instead of them."
     ),
     "contract_at_least_one_year": N_("A contract must be for at least one year."),
     "unfitness_via_selection_point": N_(
@@ -102,8 +102,8 @@ CAVEAT_TEXT: dict[str, str] = {
         " отбора на военную службу по контракту). Ask a lawyer before you go there."
     ),
     "citizenship_servicemen_route": N_(
-        "A contract or a recent discharge leads to citizenship through a separate route for"
-        " servicemen. Sources do not say clearly how it relates to the usual route."
+        "Servicemen have a separate route to citizenship: a contract, or a discharge, after 24"
+        " February 2022. Sources do not say clearly how it relates to the usual route."
     ),
     "new_citizens_military_registration": N_(
         "New Russian citizens must register for military service (воинский учёт). Without"

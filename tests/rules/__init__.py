@@ -1,0 +1,1 @@
+"""Tests of the pure rules core: legal cases as data, properties and sources."""

@@ -1,0 +1,194 @@
+"""ChatService on both stores: atomic per conversation, duplicates dropped, keys pseudonymous."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.conversation import Answer, Forget, SetLanguage, Start, decode
+from bot.service import ChatService
+from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
+from tests.conftest import TODAY
+from tests.redis_server import RedisServer, all_keys_with_ttl
+from tests.service.race_worker import ANSWERS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
+    """Each store in turn; the Redis one on the private server."""
+    if request.param == "memory":
+        yield MemoryStore(ttl_seconds=600, first_version=random_first_version)
+        return
+    url = request.getfixturevalue("redis_url")
+    redis_store = RedisStore.from_url(url, ttl_seconds=600, first_version=random_first_version)
+    yield redis_store
+    await redis_store.close()
+
+
+class TestService:
+    """The same behaviour on memory and on Redis."""
+
+    async def test_answers_apply_once_under_concurrency(self, store: StateStore) -> None:
+        """Fifty tasks press the same answer at once: it is applied exactly once."""
+        service = ChatService(store=store, ttl_seconds=600)
+        first = await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+        assert first.step == "q"
+        state, _ = decode((await store.get("k")).data)
+        assert state is not None
+        turn = state.turn
+        results = await asyncio.gather(
+            *(
+                ChatService(store=store, ttl_seconds=600).handle(
+                    "k", Answer(turn, "sex", "male"), today=TODAY, update_id=100 + i
+                )
+                for i in range(50)
+            )
+        )
+        applied = [r for r in results if r.replies]
+        assert len(applied) == 1
+        final, _ = decode((await store.get("k")).data)
+        assert final is not None
+        assert final.answers == {"sex": "male"}
+        assert final.path == ("sex",)
+        assert final.turn == turn + 1
+
+    async def test_duplicate_update_is_dropped(self, store: StateStore) -> None:
+        """A redelivered update changes nothing and produces no reply."""
+        service = ChatService(store=store, ttl_seconds=600)
+        await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+        state, _ = decode((await store.get("k")).data)
+        assert state is not None
+        once = await service.handle(
+            "k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2
+        )
+        again = await ChatService(store=store, ttl_seconds=600).handle(
+            "k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2
+        )
+        assert once.replies
+        assert not again.replies
+        assert again.duplicate
+
+    async def test_forget_deletes_the_conversation(self, store: StateStore) -> None:
+        """After /forget the store holds nothing for the conversation."""
+        service = ChatService(store=store, ttl_seconds=600)
+        await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1, message_id=7)
+        forgotten = await service.handle("k", Forget(), today=TODAY, update_id=2, message_id=9)
+        assert forgotten.wipe
+        assert forgotten.wipe_from == 7
+        assert (await store.get("k")).data is None
+
+
+class TestRedisOutage:
+    """A stopped Redis gives an apology, and the service recovers by itself."""
+
+    async def test_apology_then_recovery(self) -> None:
+        """While Redis is down the person gets UNAVAILABLE; afterwards all works again."""
+        server = RedisServer()
+        server.start()
+        store = RedisStore.from_url(server.url, ttl_seconds=600)
+        service = ChatService(store=store, ttl_seconds=600)
+        try:
+            await service.handle("k", Start(payload="ru-self"), today=TODAY, update_id=1)
+            server.stop()
+            down = await service.handle("k", SetLanguage("tg"), today=TODAY, update_id=2, hint="tg")
+            assert down.unavailable
+            assert down.lang == "tg"
+            server.restart()
+            back = await service.handle("k", Start(payload="az-self"), today=TODAY, update_id=3)
+            assert not back.unavailable
+            assert back.lang == "az"
+        finally:
+            await store.close()
+            server.stop()
+
+
+@pytest.mark.redis
+def test_two_processes_race_through_one_conversation(redis_url: str) -> None:
+    """Two processes × 25 tasks answer the same conversation at once: the state stays whole.
+
+    Every reply's buttons carry the turn of the state they were computed from; if an answer
+    were lost or applied twice, two different questions would appear under one turn.
+    """
+    client = redis.Redis.from_url(redis_url)
+    key = "race"
+    asyncio.run(_seed(redis_url, key))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.service.race_worker", redis_url, key, str(w), "25"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for w in (1, 2)
+    ]
+    lines = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        lines += [json.loads(line) for line in out.splitlines()]
+    assert len(lines) >= 50
+    questions: dict[int, str] = {}
+    for line in lines:
+        for turn, field in line["pairs"]:
+            assert questions.setdefault(turn, field) == field, (turn, field, questions[turn])
+    raw = client.get(key)
+    assert raw is not None
+    state, _ = decode(raw.split(b"|", 2)[2])
+    assert state is not None
+    assert state.answers == {**ANSWERS, "documents": []}
+    assert state.path == ("sex", "age", "citizenship", "application", "grounds", "documents")
+
+
+async def _seed(url: str, key: str) -> None:
+    store = RedisStore.from_url(url, ttl_seconds=600)
+    await ChatService(store=store, ttl_seconds=600).handle(
+        key, Start(payload="en-self"), today=TODAY, update_id=1
+    )
+    await store.close()
+
+
+@pytest.mark.redis
+async def test_redis_keys_are_pseudonymous_have_ttl_and_vanish_after_forget(
+    redis_url: str,
+) -> None:
+    """A conversation leaves one HMAC-named key with a TTL and no raw id; /forget empties it."""
+    chat_id = 987654321
+    keys = KeyMaker(b"test-secret", 424242)
+    key = keys.for_chat(chat_id)
+    store = RedisStore.from_url(redis_url, ttl_seconds=600)
+    service = ChatService(store=store, ttl_seconds=600)
+    steps = [
+        ("sex", "male"),
+        ("age_band", "18_to_65"),
+        ("citizenship", "TJ"),
+        ("application", "residence_permit"),
+        ("grounds", "family"),
+        ("documents", "none"),
+    ]
+    await service.handle(key, Start(payload="tg-self"), today=TODAY, update_id=1, message_id=5)
+    for i, (field, value) in enumerate(steps, start=2):
+        state, _ = decode((await store.get(key)).data)
+        assert state is not None
+        await service.handle(
+            key, Answer(state.turn, field, value), today=TODAY, update_id=i, message_id=5 + i
+        )
+    ttls = all_keys_with_ttl(redis_url)
+    assert list(ttls) == [key]
+    assert all(0 < ttl <= 600_000 for ttl in ttls.values())
+    raw = redis.Redis.from_url(redis_url).get(key)
+    assert raw is not None
+    for secret_id in (str(chat_id), "424242"):
+        assert secret_id not in key
+        assert secret_id.encode() not in raw
+    await service.handle(key, Forget(), today=TODAY, update_id=50)
+    assert all_keys_with_ttl(redis_url) == {}
+    await store.close()
