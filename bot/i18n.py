@@ -36,16 +36,24 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 #: The source language: message ids are English, so it needs no catalog.
 SOURCE_LANGUAGE = "en"
 
-#: Where CLDR's long date reads unnaturally, the pattern a native speaker expects.
+#: Where CLDR's long date reads unnaturally, the pattern a native speaker expects in running
+#: text (reviewed by native speakers; see locales/REVIEW.md).
 _DATE_PATTERNS = {
     "ru": "d MMMM y 'года'",
     "uz": "y-'yil' d-MMMM",
-    "uz_Cyrl": "y-'йил' d-MMMM",
 }
 _TAJIK_MONTHS = (
     "январ", "феврал", "март", "апрел", "май", "июн",
     "июл", "август", "сентябр", "октябр", "ноябр", "декабр",
 )  # fmt: skip
+#: Uzbek Cyrillic keeps the soft sign in month names (CLDR drops it).
+_UZBEK_CYRILLIC_MONTHS = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+#: Azerbaijani ordinal suffix of a year ("2025-ci il"), by the sound of its last number word.
+_AZ_ONES = {1: "ci", 2: "ci", 3: "cü", 4: "cü", 5: "ci", 6: "cı", 7: "ci", 8: "ci", 9: "cu"}
+_AZ_TENS = {1: "cu", 2: "ci", 3: "cu", 4: "cı", 5: "ci", 6: "cı", 7: "ci", 8: "ci", 9: "cı"}
 
 
 class CatalogMissingError(RuntimeError):
@@ -74,8 +82,21 @@ def format_day(day: date, lang: str) -> str:
     """A date as a native speaker writes it in running text."""
     if lang == "tg":
         return f"{day.day} {_TAJIK_MONTHS[day.month - 1]}и соли {day.year}"
+    if lang == "uz_Cyrl":
+        return f"{day.year} йил {day.day} {_UZBEK_CYRILLIC_MONTHS[day.month - 1]}"
+    if lang == "az":
+        month = format_date(day, format="MMMM", locale=Locale.parse("az"))
+        return f"{day.day} {month} {day.year}-{_az_year_suffix(day.year)} il"
     pattern = _DATE_PATTERNS.get(lang, "long")
     return format_date(day, format=pattern, locale=Locale.parse(lang))
+
+
+def _az_year_suffix(year: int) -> str:
+    if year % 10:
+        return _AZ_ONES[year % 10]
+    if year % 100:
+        return _AZ_TENS[year // 10 % 10]
+    return "cü" if year % 1000 else "ci"  # yüz, min
 
 
 @dataclass(frozen=True, slots=True)
