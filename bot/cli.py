@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from datetime import date
 from pathlib import Path
 
 from bot.adapters.console import run_console
 from bot.check import FactsError, check
-from bot.compose import build_parts
+from bot.compose import build_parts, key_secret
 from bot.config import Settings
 from bot.conversation import Mode, Preset, make_payload
 from bot.logs import configure_logging
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="chat in this terminal (no Telegram needed)")
     console.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
     console.add_argument("--mode", choices=["self", "relative", "ngo"])
+    commands.add_parser("polling", help="run the Telegram bot with long polling")
+    commands.add_parser("webhook", help="run the Telegram bot behind a webhook (and /healthz)")
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
     link.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
     link.add_argument("--mode", choices=["self", "relative", "ngo"])
@@ -71,6 +74,24 @@ def _run_console(args: argparse.Namespace) -> int:
             mode=args.mode,
         )
     )
+
+
+def _run_telegram(mode: str, settings: Settings) -> int:
+    from bot.adapters.telegram.run import serve_polling, serve_webhook  # noqa: PLC0415 - telegram loads only when used
+
+    parts = build_parts(settings)
+    secret = key_secret(settings)
+    serve = serve_polling if mode == "polling" else serve_webhook
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(parts, key_secret=secret, stop=stop)
+
+    asyncio.run(main())
+    return 0
 
 
 def _run_link(args: argparse.Namespace) -> int:
@@ -111,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         return _run_check(args)
     if args.command == "link":
         return _run_link(args)
+    settings = Settings()
+    if args.command in {"polling", "webhook"}:
+        return _run_telegram(args.command, settings)
+    if args.command is None and settings.token is not None:
+        return _run_telegram("polling", settings)
     if args.command == "console" or args.command is None:
         return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
     _parser().print_help()

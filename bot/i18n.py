@@ -106,6 +106,7 @@ class Rendered:
     text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...]
     edit: bool
+    standalone: bool = False
 
 
 _STATELESS = N_("No citizenship")
@@ -200,4 +201,4 @@ class Renderer:
         text = "\n\n".join(
             part if isinstance(part, str) else self.text(part, lang) for part in reply.parts
         )
-        return Rendered(text, self.keyboard(reply.buttons, lang), reply.edit)
+        return Rendered(text, self.keyboard(reply.buttons, lang), reply.edit, reply.standalone)

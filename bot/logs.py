@@ -12,11 +12,23 @@ import logging
 __all__ = ["configure_logging"]
 
 
+#: Libraries whose debug records quote whole updates or requests (ids, names, text), or whose
+#: request lines carry the bot token: capped whatever our own level is.
+_CAPPED = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "tornado": logging.WARNING,
+    "hpack": logging.WARNING,
+    "asyncio": logging.WARNING,
+}
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Plain stderr logging for the bot; third-party chatter turned down."""
+    """Plain stderr logging for the bot; third-party chatter that could quote people capped."""
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         level=getattr(logging, level.upper(), logging.INFO),
     )
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "tornado.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, cap in _CAPPED.items():
+        logging.getLogger(name).setLevel(cap)

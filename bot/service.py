@@ -112,6 +112,15 @@ class ChatService:
             lang = negotiate(hint) or DEFAULT_LANGUAGE
             return Handled((Reply((Msg(UNAVAILABLE),)),), lang, unavailable=True)
 
+    async def language(self, key: str, hint: str | None) -> str:
+        """The person's language for a short reply outside the conversation."""
+        try:
+            snapshot = self._cache.get(key) or await self._store.get(key)
+        except StoreUnavailable:
+            return negotiate(hint) or DEFAULT_LANGUAGE
+        state, _ = decode(snapshot.data)
+        return _language(state, None, hint)
+
     async def forget(self, key: str) -> None:
         """Delete a conversation outright (the person blocked the bot)."""
         self._cache.drop(key)

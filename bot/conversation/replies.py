@@ -90,10 +90,13 @@ class Reply:
     """One message to the person: paragraphs, rows of buttons, and delivery hints.
 
     `edit` says the reply may replace the message whose button was pressed, which keeps the
-    chat short; adapters that cannot edit simply send it.
+    chat short; adapters that cannot edit simply send it. Adapters may merge consecutive
+    replies into one message, except a `standalone` one.
     """
 
     #: Paragraphs; a plain str is shown as it is (e.g. the multilingual language prompt).
     parts: tuple[Msg | str, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
+    #: Must stay a message of its own (a text meant to be forwarded), never merged.
+    standalone: bool = False

@@ -202,4 +202,4 @@ def share_replies(finding: Finding) -> tuple[Reply, Reply]:
     note = Reply(
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
     )
-    return note, Reply(tuple(parts))
+    return note, Reply(tuple(parts), standalone=True)

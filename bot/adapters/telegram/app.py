@@ -1,0 +1,92 @@
+"""The python-telegram-bot application: handlers, start-up set-up, polling and webhook.
+
+`build_application` wires `TelegramHandlers` into a PTB `Application` that talks to the Bot
+API at `api_base_url` (Telegram's, a self-hosted server, or a test server on localhost).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.throttle import Throttle
+from bot.adapters.telegram.webhook import AnyApplication
+from bot.compose import Parts
+from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from bot.storage import KeyMaker
+
+__all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "build_application", "prepare"]
+
+logger = logging.getLogger(__name__)
+
+#: Update kinds the bot asks Telegram for; everything else is never delivered.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+#: Telegram language codes with their own command menu and description ("" = the default).
+#: Uzbek Cyrillic has no Telegram code of its own; Uzbek apps get the Latin menu.
+MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en": "en"}
+#: Updates processed at once; the store keeps each conversation consistent regardless.
+CONCURRENT_UPDATES = 64
+
+
+def build_application(parts: Parts) -> AnyApplication:
+    """A PTB application for these parts; `prepare` must run after `initialize`."""
+    settings = parts.settings
+    if settings.token is None:
+        msg = "DECREEBOT_TOKEN is not set"
+        raise SystemExit(msg)
+    # PTB 22 reports time spans as timedelta with this set, and warns without it.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    return (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_url.replace("/bot", "/file/bot"))
+        .rate_limiter(Throttle())
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .build()
+    )
+
+
+async def prepare(application: AnyApplication, parts: Parts, *, key_secret: bytes) -> None:
+    """Learn who we are, register handlers, and set menus and descriptions per language."""
+    bot = application.bot
+    parts.username = bot.username
+    handlers = TelegramHandlers(
+        service=parts.service,
+        renderer=parts.renderer,
+        keys=KeyMaker(key_secret, bot.id),
+        bot_username=bot.username,
+    )
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
+    application.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, handlers.on_message)
+    )
+    application.add_error_handler(handlers.on_error)
+    renderer = parts.renderer
+    for code, lang in MENU_LANGUAGES.items():
+        language_code = code or None
+        try:
+            await bot.set_my_commands(
+                [BotCommand(name, renderer.gettext(text, lang)) for name, text in COMMANDS],
+                language_code=language_code,
+            )
+            await bot.set_my_description(
+                renderer.gettext(DESCRIPTION, lang), language_code=language_code
+            )
+            await bot.set_my_short_description(
+                renderer.gettext(SHORT_DESCRIPTION, lang), language_code=language_code
+            )
+        except TelegramError as exc:
+            logger.warning("could not set the menu for %s: %s", lang, type(exc).__name__)

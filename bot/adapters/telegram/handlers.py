@@ -1,0 +1,329 @@
+"""Handlers: Telegram updates in, conversation events to `ChatService`, messages out.
+
+They only translate. Nothing here decides what to ask or what the decree means, and nothing
+here logs a name, an id, a username, an answer or typed text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.conversation import (
+    Back,
+    Event,
+    Forget,
+    Info,
+    Reply,
+    Restart,
+    SetLanguage,
+    Start,
+    Text,
+    decode_button,
+    negotiate,
+)
+from bot.conversation.replies import Msg
+from bot.conversation.screens import INFO
+from bot.i18n import Rendered, Renderer
+from bot.messages import (
+    GROUP_ONLY_PRIVATE,
+    OPEN_PRIVATE_CHAT,
+    TOO_LONG,
+    UNKNOWN_COMMAND,
+    UNSUPPORTED,
+)
+from bot.service import DEFAULT_LANGUAGE, ChatService, Handled
+from bot.storage import KeyMaker
+
+__all__ = ["MAX_TEXT", "TelegramHandlers"]
+
+logger = logging.getLogger(__name__)
+
+#: Longer typed text is not read: no answer of ours needs more.
+MAX_TEXT = 300
+#: /forget deletes at most this many messages back when the conversation's start is unknown.
+WIPE_WINDOW = 100
+
+_COMMANDS: dict[str, Event] = {
+    "back": Back(),
+    "restart": Restart(),
+    "language": SetLanguage(None),
+    "forget": Forget(),
+    "help": Info("help"),
+    "privacy": Info("privacy"),
+    "decree": Info("decree"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One Telegram message to send or to put in place of the pressed one."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+    edit: bool
+
+
+class TelegramHandlers:
+    """The PTB callbacks, closing over the service, the renderer and the key maker."""
+
+    def __init__(
+        self,
+        *,
+        service: ChatService,
+        renderer: Renderer,
+        keys: KeyMaker,
+        bot_username: str,
+        today: type[date] = date,
+    ) -> None:
+        self._service = service
+        self._renderer = renderer
+        self._keys = keys
+        self.bot_username = bot_username
+        self._today = today
+
+    # --- entry points (registered in app.py) ---------------------------------------------
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Text, commands and anything else a person sends in a private chat or a group."""
+        message = update.message
+        if message is None or update.effective_chat is None:
+            return
+        if update.effective_chat.type != ChatType.PRIVATE:
+            await self._in_group(update, message)
+            return
+        hint = update.effective_user.language_code if update.effective_user else None
+        text = message.text
+        if text is None:
+            await self._say(update, UNSUPPORTED, hint)
+            return
+        if len(text) > MAX_TEXT:
+            await self._say(update, TOO_LONG, hint)
+            return
+        event = _command_event(text, hint) if text.startswith("/") else Text(text)
+        if event is None:
+            await self._say(update, UNKNOWN_COMMAND, hint)
+            return
+        await self._handle(update, event, hint, kind="command" if text.startswith("/") else "text")
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: always answered, so no spinner is left on the phone."""
+        query = update.callback_query
+        if query is None:
+            return
+        chat = update.effective_chat
+        event = decode_button(query.data or "") if isinstance(query.data, str) else None
+        if event is None or chat is None or chat.type != ChatType.PRIVATE:
+            await _answer(query)
+            return
+        hint = query.from_user.language_code if query.from_user else None
+        await self._handle(update, event, hint, kind="button", query=query)
+
+    async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The person blocked the bot: delete what we keep about them."""
+        member = update.my_chat_member
+        if member is None or member.chat.type != ChatType.PRIVATE:
+            return
+        if member.new_chat_member.status in {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}:
+            await self._service.forget(self._keys.for_chat(member.chat.id))
+            logger.info("blocked: conversation deleted")
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error class only: messages can quote user input."""
+        logger.error("handler error: %s", type(context.error).__name__)
+
+    # --- the one path every event takes --------------------------------------------------
+
+    async def _handle(
+        self,
+        update: Update,
+        event: Event,
+        hint: str | None,
+        *,
+        kind: str,
+        query: CallbackQuery | None = None,
+    ) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        message = update.effective_message
+        started = time.perf_counter()
+        key = self._keys.for_chat(chat.id)
+        handled = await self._service.handle(
+            key,
+            event,
+            today=self._today.today(),
+            update_id=update.update_id,
+            message_id=message.message_id if message else None,
+            hint=hint,
+        )
+        if query is not None:
+            await _answer(query)
+        if handled.wipe and message is not None:
+            await _wipe(update, message, handled.wipe_from)
+        try:
+            await self._deliver(update, handled, query)
+        except Forbidden:
+            await self._service.forget(key)
+            logger.info("blocked: conversation deleted")
+        logger.info(
+            "%s handled step=%s duplicate=%s unavailable=%s ms=%.1f",
+            kind,
+            handled.step,
+            handled.duplicate,
+            handled.unavailable,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def _deliver(self, update: Update, handled: Handled, query: CallbackQuery | None) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        pressed = (
+            query.message if query is not None and isinstance(query.message, Message) else None
+        )
+        for outgoing in self._messages(handled):
+            if outgoing.edit and pressed is not None:
+                try:
+                    await pressed.edit_text(outgoing.text, reply_markup=outgoing.markup)
+                    pressed = None  # edit one message at most, the one pressed
+                    continue
+                except BadRequest as exc:
+                    if "not modified" in str(exc).lower():
+                        pressed = None
+                        continue
+                    # Too old or deleted: send it as a new message instead.
+            await chat.send_message(outgoing.text, reply_markup=outgoing.markup)
+
+    def _messages(self, handled: Handled) -> list[_Outgoing]:
+        """Replies merged into as few messages as possible (fewer messages, calmer chat)."""
+        rendered = [self._renderer.render(r, handled.lang) for r in handled.replies]
+        merged: list[Rendered] = []
+        for item in rendered:
+            last = merged[-1] if merged else None
+            if (
+                last is not None
+                and not last.buttons
+                and not item.standalone
+                and not last.standalone
+            ):
+                merged[-1] = replace(item, text=f"{last.text}\n\n{item.text}", edit=last.edit)
+            else:
+                merged.append(item)
+        out: list[_Outgoing] = []
+        for item in merged:
+            markup = _markup(item.buttons)
+            for i, chunk in enumerate(_chunks(item.text)):
+                last_chunk = i == len(_chunks(item.text)) - 1
+                out.append(_Outgoing(chunk, markup if last_chunk else None, item.edit and i == 0))
+        return out
+
+    # --- small replies that do not touch the conversation --------------------------------
+
+    async def _say(self, update: Update, message_id: str, hint: str | None) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        lang = await self._service.language(self._keys.for_chat(chat.id), hint)
+        await chat.send_message(self._renderer.text(Msg(message_id), lang))
+
+    async def _in_group(self, update: Update, message: Message) -> None:
+        """In groups only /decree and /start are answered; nothing personal is asked."""
+        command = _command_name(message.text or "", self.bot_username)
+        if command not in {"start", "decree"} or update.effective_chat is None:
+            return
+        hint = update.effective_user.language_code if update.effective_user else None
+        lang = _group_language(hint, self._renderer.languages)
+        if command == "decree":
+            await message.reply_text(self._renderer.render(Reply((INFO["decree"],)), lang).text)
+            return
+        link = f"https://t.me/{self.bot_username}?start={lang}"
+        button = InlineKeyboardButton(self._renderer.text(Msg(OPEN_PRIVATE_CHAT), lang), url=link)
+        await message.reply_text(
+            self._renderer.text(Msg(GROUP_ONLY_PRIVATE), lang),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+        )
+
+
+def _group_language(hint: str | None, languages: tuple[str, ...]) -> str:
+    found = negotiate(hint)
+    return found if found in languages else DEFAULT_LANGUAGE
+
+
+def _command_name(text: str, bot_username: str) -> str | None:
+    """ "/start@our_bot payload" → "start"; a command for another bot → None."""
+    if not text.startswith("/"):
+        return None
+    head = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    name, _, target = head.partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None
+    return name.lower()
+
+
+def _command_event(text: str, hint: str | None) -> Event | None:
+    name = _command_name(text, "")  # private chats: a @mention is irrelevant
+    if name is None:
+        return None
+    if name == "start":
+        parts = text.split(maxsplit=1)
+        return Start(payload=parts[1] if len(parts) > 1 else None, hint=hint)
+    return _COMMANDS.get(name)
+
+
+def _markup(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def _chunks(text: str) -> list[str]:
+    """Split at paragraph breaks to stay under Telegram's 4096 characters per message."""
+    limit = MessageLimit.MAX_TEXT_LENGTH
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        current = paragraph[:limit]
+    chunks.append(current)
+    return chunks
+
+
+async def _answer(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except TelegramError:
+        logger.info("callback answer failed")  # too old: the spinner has gone by itself
+
+
+async def _wipe(update: Update, message: Message, first: int | None) -> None:
+    """Delete the conversation's messages, both sides (allowed in private chats for 48 h)."""
+    chat = update.effective_chat
+    assert chat is not None
+    last = message.message_id
+    start = max(1, last - WIPE_WINDOW if first is None else max(first, last - 10 * WIPE_WINDOW))
+    ids = list(range(start, last + 1))
+    for i in range(0, len(ids), 100):
+        try:
+            await chat.delete_messages(ids[i : i + 100])
+        except TelegramError:
+            logger.info("some messages could not be deleted")
