@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck compile extract update stats soak bench clean
+.PHONY: run test compile extract update stats soak bench clean redis-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP) compile
 	$(BIN)/decree-bot
 
-test: $(STAMP) compile
+test: $(STAMP) compile redis-server
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# The tests start a private redis-server; install Debian's when it is missing and we can.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+		else echo "redis-server is needed: install Debian's redis-server package" >&2; exit 1; fi; }
+
 compile: $(STAMP)
-	@$(BIN)/pybabel compile --statistics -d locales -D messages 2>&1 | grep -v '^$$' || true
+	$(BIN)/pybabel compile -d locales -D messages -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -46,18 +46,24 @@ async def run_persona(persona: Persona, lang: str, renderer: Renderer) -> Chat:
     return chat
 
 
-def main() -> int:
-    """Rewrite every golden transcript."""
+def main(argv: list[str]) -> int:
+    """Rewrite the golden transcripts: all, or `--lang xx [--out DIR]` for one language."""
+    langs = LANGUAGES
+    out = GOLDEN_DIR
+    if "--lang" in argv:
+        langs = (argv[argv.index("--lang") + 1],)
+    if "--out" in argv:
+        out = Path(argv[argv.index("--out") + 1])
     renderer = make_renderer()
-    for lang in LANGUAGES:
+    for lang in langs:
         for persona in PERSONAS:
             chat = asyncio.run(run_persona(persona, lang, renderer))
-            path = golden_path(lang, persona)
+            path = out / lang / f"{persona.name}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(chat.text() + "\n", encoding="utf-8")
-    print(f"wrote {len(LANGUAGES) * len(PERSONAS)} transcripts under {GOLDEN_DIR}")
+    print(f"wrote {len(langs) * len(PERSONAS)} transcripts under {out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
