@@ -47,6 +47,13 @@ def parse_facts(text: str) -> Facts:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else ""
+        if not field and "age_band" in raw and "age" in raw:
+            value = json.dumps(raw["age_band"], ensure_ascii=False)
+            msg = (
+                f"invalid value {value} for field 'age_band': it does not match age"
+                f" {raw['age']}; allowed: {_ALLOWED['age_band']}"
+            )
+            raise FactsError(msg) from None
         if field in _ALLOWED:
             value = json.dumps(raw.get(field), ensure_ascii=False)
             msg = f"invalid value {value} for field {field!r}; allowed: {_ALLOWED[field]}"

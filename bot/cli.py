@@ -8,6 +8,7 @@ import signal
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from bot.adapters.console import run_console
 from bot.check import FactsError, check
@@ -27,13 +28,20 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(msg) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit status 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="decree-bot",
         description="Explains Russia's Decree No. 821 of 5 November 2025. With no command:"
         " polling if DECREEBOT_TOKEN is set, else the console chat.",
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check_cmd = commands.add_parser(
         "check",
         help="decide one case: facts as JSON on stdin, the finding as JSON on stdout",

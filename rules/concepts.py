@@ -220,7 +220,11 @@ def requirement_met(facts: Facts, accepted: tuple[Document, ...]) -> tuple[bool 
     """
     if facts.documents is None:
         return None, _unknown("documents")
-    if any(doc in accepted for doc in facts.documents):
+    held = [doc for doc in facts.documents if doc in accepted]
+    if held == [Document.EMERGENCY_CONTRACT]:
+        # Factsheet 1.4: medium-high; no source states the МЧС contract's minimum length.
+        return True, Verdict(Status.IN, "document_held_emergency_contract")
+    if held:
         return True, Verdict(Status.IN, "document_held")
     if facts.documents:
         return None, Verdict(Status.IN, "document_needs_discharge_extract")

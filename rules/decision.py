@@ -66,7 +66,7 @@ def decide(facts: Facts, *, on: date) -> Finding:
         verdicts += later  # Ukraine's separate rules do not depend on application or grounds
 
     accepted: tuple[Document, ...] = ()
-    if facts.application is not None:
+    if facts.application is not None and citizenship.status is not Status.SEPARATE:
         accepted, documents_reason = accepted_documents(facts.application)
         verdicts.append(Verdict(Status.IN, documents_reason))
     open_answer = next((v for v in verdicts if v.status in {Status.SEPARATE, Status.UNCLEAR}), None)
@@ -144,11 +144,13 @@ def _caveats(
         ]
         if Document.SERVICE_BEFORE_2022_02_24 in accepted:
             found.append("citizenship_servicemen_route")
-    if facts.age is not None:
+    # Age limits matter only when nothing before age (sex) already settled the answer.
+    if facts.age is not None and "sex_female" not in reasons:
         low, high = MIN_AGE.on(DECREE_DATE), MAX_AGE.on(DECREE_DATE)
         if facts.age in {low - 1, low, high, high + 1}:
             found.append("age_boundary")
-    if facts.documents and _SERVICE_RECORDS.intersection(facts.documents):
+    # Which army counts matters only when the documents are weighed at all.
+    if accepted and facts.documents and _SERVICE_RECORDS.intersection(facts.documents):
         found.append("service_in_other_army")
     if "grounds_highly_qualified_specialist" in reasons:
         found.append("highly_qualified_specialist_meaning")

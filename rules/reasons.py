@@ -99,6 +99,11 @@ REASONS: dict[str, Claim] = {
         "Unfitness or service ended before 24 Feb 2022 (one outlet); or the servicemen's route.",
     ),
     "document_held": Claim(("S4",), _H, "One of the person's documents is on the list."),
+    "document_held_emergency_contract": Claim(
+        ("S2", "S5"),
+        _M,
+        "Only an МЧС contract is held; its terms (length, which units) are less well reported.",
+    ),
     "document_none": Claim(("S4",), _H, "The person has none of the listed documents."),
     "document_needs_discharge_extract": Claim(
         ("S4", "S5"), _M, "Past service is proved by the discharge extract."

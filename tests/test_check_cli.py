@@ -89,12 +89,7 @@ BAD_RUNS: dict[str, tuple[Run, tuple[str, ...]]] = {
     "unreadable --facts file": (Run(("--facts", "no-such-file.json"), ""), ("facts",)),
 }
 
-XFAIL = {
-    "inconsistent age and band": "bot/check.py reports 'invalid facts: Value error, age 17 is not"
-    " in age_band 18_to_65': it names neither the field as a field nor the band that is allowed"
-    " (under_18) or the band values",
-    "bad --on date": "argparse prints its usage line before the error, so stderr has two lines",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _start(run: Run, directory: Path) -> subprocess.Popen[str]:

@@ -79,6 +79,10 @@ REASON_TEXT: dict[str, str] = {
         " permit."
     ),
     "document_held": N_("The document you named is on the list of accepted documents."),
+    "document_held_emergency_contract": N_(
+        "A contract with the Emergencies Ministry (МЧС) is on the list, but its terms are"
+        " reported less clearly than those of a military contract."
+    ),
     "document_none": N_("You said there is none of the accepted documents yet."),
     "document_needs_discharge_extract": N_(
         "Past service is proved by an extract from the discharge order (выписка из приказа об"
