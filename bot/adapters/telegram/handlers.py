@@ -223,10 +223,11 @@ class TelegramHandlers:
                 merged.append(item)
         out: list[_Outgoing] = []
         for item in merged:
-            markup = _markup(item.buttons)
-            for i, chunk in enumerate(_chunks(item.text)):
-                last_chunk = i == len(_chunks(item.text)) - 1
-                out.append(_Outgoing(chunk, markup if last_chunk else None, item.edit and i == 0))
+            chunks = _chunks(item.text)
+            last = len(chunks) - 1
+            for i, chunk in enumerate(chunks):
+                markup = _markup(item.buttons) if i == last else None
+                out.append(_Outgoing(chunk, markup, item.edit and i == 0))
         return out
 
     # --- small replies that do not touch the conversation --------------------------------
