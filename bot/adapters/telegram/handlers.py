@@ -224,9 +224,9 @@ class TelegramHandlers:
         out: list[_Outgoing] = []
         for item in merged:
             chunks = _chunks(item.text)
-            last = len(chunks) - 1
+            final = len(chunks) - 1
             for i, chunk in enumerate(chunks):
-                markup = _markup(item.buttons) if i == last else None
+                markup = _markup(item.buttons) if i == final else None
                 out.append(_Outgoing(chunk, markup, item.edit and i == 0))
         return out
 
