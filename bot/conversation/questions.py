@@ -13,7 +13,7 @@ from bot.conversation.countries import COMMON
 from bot.conversation.replies import N_, Country, Msg
 from bot.conversation.state import Mode
 
-__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "question_for"]
+__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "in_question_order", "question_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +166,12 @@ BY_CODE = {q.code: q for q in QUESTIONS.values()}
 def question_for(fact: str) -> Question:
     """The question that asks `fact`."""
     return QUESTIONS[fact]
+
+
+def in_question_order(answers: dict[str, str | list[str]]) -> list[tuple[str, str | list[str]]]:
+    """The stored answers in the order the questions come, whatever order they were given in."""
+    order = [q.field for q in QUESTIONS.values()]
+    return sorted(answers.items(), key=lambda item: order.index(item[0]))
 
 
 def answer_label(field: str, value: str | list[str]) -> Msg | Country:

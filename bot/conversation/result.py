@@ -8,7 +8,7 @@ information, that this is not legal advice, where to get legal help, and a safet
 
 from __future__ import annotations
 
-from bot.conversation.questions import QUESTIONS, answer_label
+from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
@@ -168,7 +168,7 @@ def why_reply(finding: Finding, state: State) -> Reply:
     answers = Bullets(
         tuple(
             Pair(Msg(QUESTIONS["age" if f == "age_band" else f].title), answer_label(f, v))
-            for f, v in state.answers.items()
+            for f, v in in_question_order(state.answers)
         )
     )
     parts = [Msg(N_("Why this result?"))]

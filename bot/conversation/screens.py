@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation.questions import QUESTIONS, answer_label
+from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
 from bot.conversation.replies import N_, NN_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import LANGUAGES, State
 
@@ -93,7 +93,7 @@ def review(state: State) -> Reply:
     """All answers before the result, each with a button to change it."""
     lines: list[Pair] = []
     edits = []
-    for field, value in state.answers.items():
+    for field, value in in_question_order(state.answers):
         title = Msg(QUESTIONS["age" if field == "age_band" else field].title)
         lines.append(Pair(title, answer_label(field, value)))
         edits.append(

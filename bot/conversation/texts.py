@@ -27,8 +27,8 @@ REASON_TEXT: dict[str, str] = {
     ),
     "age_over_65": N_("The requirement applies to men aged 18 to 65, so not to older men."),
     "age_over_65_citizenship": N_(
-        "The requirement applies to men aged 18 to 65. For citizenship this upper limit is"
-        " reported by fewer sources."
+        "The requirement applies to men aged 18 to 65. This upper limit is confirmed for a"
+        " residence permit; for citizenship fewer sources report it."
     ),
     "legal_capacity_full": N_("The requirement applies to people with full legal capacity."),
     "legal_capacity_none": N_(
