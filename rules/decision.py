@@ -41,6 +41,7 @@ __all__ = ["RULES_VERSION", "decide"]
 RULES_VERSION = f"decree-821/{DECREE_DATE.isoformat()}+sources-{LATEST_SOURCE_DATE.isoformat()}"
 
 _SERVICE_RECORDS = frozenset({Document.DISCHARGE_EXTRACT, Document.SERVICE_BEFORE_2022_02_24})
+_CONTRACTS = frozenset({Document.MILITARY_CONTRACT, Document.EMERGENCY_CONTRACT})
 
 
 def decide(facts: Facts, *, on: date) -> Finding:
@@ -137,11 +138,9 @@ def _caveats(
         return ()
     found = ["full_text_unpublished"]
     if accepted:
-        found += [
-            "standard_documents_still_needed",
-            "contract_at_least_one_year",
-            "unfitness_via_selection_point",
-        ]
+        found += ["standard_documents_still_needed", "unfitness_via_selection_point"]
+        if facts.documents and _CONTRACTS.intersection(facts.documents):
+            found.append("contract_at_least_one_year")
         if Document.SERVICE_BEFORE_2022_02_24 in accepted:
             found.append("citizenship_servicemen_route")
     # Age limits matter only when nothing before age (sex) already settled the answer.

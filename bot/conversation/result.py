@@ -12,7 +12,15 @@ from bot.conversation.questions import QUESTIONS, answer_label, in_question_orde
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
-from rules import DECREE_DATE, LATEST_SOURCE_DATE, Application, Finding, Outcome
+from rules import (
+    DECREE_DATE,
+    LATEST_SOURCE_DATE,
+    Application,
+    Certainty,
+    Document,
+    Finding,
+    Outcome,
+)
 
 __all__ = ["result_reply", "share_replies", "why_reply"]
 
@@ -43,6 +51,18 @@ _NOT_AFFECTED = {
     Mode.SELF: N_("🟢 The decree's military requirement does not apply to you."),
     Mode.RELATIVE: N_("🟢 The decree's military requirement does not apply to your relative."),
     Mode.NGO: N_("🟢 The decree's military requirement does not apply to this person."),
+}
+_NOT_AFFECTED_REPORTED = {
+    Mode.SELF: N_(
+        "🟢 According to reports, the decree's military requirement does not apply to you."
+    ),
+    Mode.RELATIVE: N_(
+        "🟢 According to reports, the decree's military requirement does not apply to your"
+        " relative."
+    ),
+    Mode.NGO: N_(
+        "🟢 According to reports, the decree's military requirement does not apply to this person."
+    ),
 }
 _SEPARATE = {
     Mode.SELF: N_("🟡 Separate rules apply to you as a citizen of Ukraine."),
@@ -86,7 +106,12 @@ def _headline(finding: Finding, mode: Mode) -> str:
             return _AFFECTED_NOT_MET[mode]
         return _AFFECTED_UNSURE[mode]
     if finding.outcome is Outcome.NOT_AFFECTED:
-        return _NOT_AFFECTED[mode]
+        # Only what several sources (one official) agree on is stated as plain fact.
+        return (
+            _NOT_AFFECTED[mode]
+            if finding.certainty is Certainty.HIGH
+            else (_NOT_AFFECTED_REPORTED[mode])
+        )
     if finding.outcome is Outcome.SEPARATE_RULES:
         return _SEPARATE[mode]
     return _UNCLEAR[mode]
@@ -110,6 +135,14 @@ def _key_reason(finding: Finding) -> str | None:
     return None
 
 
+#: For citizenship the sources describe two routes; they are shown apart so that the usual
+#: route's documents are not mixed with the servicemen's route (a contract, a recent discharge).
+_USUAL_ROUTE = (Document.UNFITNESS_DECISION, Document.SERVICE_BEFORE_2022_02_24)
+_SERVICEMEN_ROUTE = N_(
+    "There is also a separate route to citizenship for servicemen, which counts these:\n{documents}"
+)
+
+
 def _documents(finding: Finding, application: str | list[str] | None) -> list[Msg]:
     if not finding.accepted_documents or not isinstance(application, str):
         return []
@@ -118,8 +151,16 @@ def _documents(finding: Finding, application: str | list[str] | None) -> list[Ms
         if finding.outcome is Outcome.AFFECTED
         else _WOULD_NEED_DOCUMENT
     )
-    docs = _bullets([DOCUMENT_TEXT[d.value] for d in finding.accepted_documents])
-    return [Msg.of(lead, documents=docs)]
+    accepted = finding.accepted_documents
+    if application != Application.CITIZENSHIP:
+        return [Msg.of(lead, documents=_bullets([DOCUMENT_TEXT[d.value] for d in accepted]))]
+    usual = [d for d in accepted if d in _USUAL_ROUTE]
+    other = [d for d in accepted if d not in _USUAL_ROUTE]
+    parts = [Msg.of(lead, documents=_bullets([DOCUMENT_TEXT[d.value] for d in usual]))]
+    if other:
+        servicemen = _bullets([DOCUMENT_TEXT[d.value] for d in other])
+        parts.append(Msg.of(_SERVICEMEN_ROUTE, documents=servicemen))
+    return parts
 
 
 def result_reply(finding: Finding, state: State) -> Reply:

