@@ -16,7 +16,11 @@ class Settings(BaseSettings):
     """Everything an operator can configure. See `.env.example` for each setting."""
 
     model_config = SettingsConfigDict(
-        env_prefix="DECREEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="DECREEBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # an empty line in .env means "not set", not ""
+        extra="ignore",
     )
 
     token: SecretStr | None = None
