@@ -138,7 +138,11 @@ def _caveats(
         return ()
     found = ["full_text_unpublished"]
     if accepted:
-        found += ["standard_documents_still_needed", "unfitness_via_selection_point"]
+        found.append("standard_documents_still_needed")
+        held = set(facts.documents or ()) & set(accepted)
+        # Who issues an unfitness decision matters to someone who has none of the others yet.
+        if not held or Document.UNFITNESS_DECISION in held:
+            found.append("unfitness_via_selection_point")
         if facts.documents and _CONTRACTS.intersection(facts.documents):
             found.append("contract_at_least_one_year")
         if Document.SERVICE_BEFORE_2022_02_24 in accepted:

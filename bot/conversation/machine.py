@@ -350,7 +350,7 @@ def _on_nav(state: State, event: Nav, today: date) -> Transition:
     if event.to == "why" and state.step is Step.RESULT:
         return Transition(state, (why_reply(finding, state),))
     if event.to == "share" and state.step is Step.RESULT:
-        return Transition(state, share_replies(finding))
+        return Transition(state, share_replies(finding, state.answers.get("application")))
     return _stale(state, today)
 
 

@@ -64,6 +64,7 @@ _NOT_AFFECTED_REPORTED = {
         "🟢 According to reports, the decree's military requirement does not apply to this person."
     ),
 }
+_SEPARATE_UNKNOWN = N_("What these separate rules say has not been reported.")
 _SEPARATE = {
     Mode.SELF: N_("🟡 Separate rules apply to you as a citizen of Ukraine."),
     Mode.RELATIVE: N_("🟡 Separate rules apply to your relative as a citizen of Ukraine."),
@@ -168,11 +169,14 @@ def result_reply(finding: Finding, state: State) -> Reply:
     mode = state.mode or Mode.SELF
     parts = [Msg(_headline(finding, mode))]
     key = _key_reason(finding)
-    if key is not None:
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        parts.append(Msg(_SEPARATE_UNKNOWN))  # the headline already names the separate rules
+    elif key is not None:
         parts.append(Msg(REASON_TEXT[key]))
     parts += _documents(finding, state.answers.get("application"))
     parts.append(Msg(_CERTAINTY[finding.certainty.value]))
-    caveats = [CAVEAT_TEXT[c] for c in finding.caveats]
+    # The servicemen's route is already shown with its documents; do not say it twice.
+    caveats = [CAVEAT_TEXT[c] for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
         parts.append(Msg.of(N_("Please note:\n{items}"), items=_bullets(caveats)))
     parts += _footer()
@@ -229,15 +233,14 @@ def why_reply(finding: Finding, state: State) -> Reply:
     return Reply(tuple(parts))
 
 
-def share_replies(finding: Finding) -> tuple[Reply, Reply]:
+def share_replies(finding: Finding, application: str | list[str] | None) -> tuple[Reply, Reply]:
     """A note, then a text to forward to family: the result in neutral words, no personal data."""
     parts = [
         Msg.of(N_("Decree (указ) No. 821 of {decree_date}."), decree_date=DECREE_DATE),
         Msg(_headline(finding, Mode.NGO)),
     ]
     if finding.outcome is Outcome.AFFECTED:
-        docs = _bullets([DOCUMENT_TEXT[d.value] for d in finding.accepted_documents])
-        parts.append(Msg.of(N_("Accepted documents:\n{documents}"), documents=docs))
+        parts += _documents(finding, application)
     parts.append(Msg(N_("This is information, not legal advice.")))
     parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))
     note = Reply(

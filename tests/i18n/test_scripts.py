@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,17 @@ def _is_cyrillic(text: str) -> bool:
     return bool(letters) and all("CYRILLIC" in unicodedata.name(c, "") for c in letters)
 
 
+_GLOSSARY = (Path(__file__).resolve().parents[2] / "locales" / "GLOSSARY.md").read_text(
+    encoding="utf-8"
+)
+
+
+def _official_term(inner: str) -> bool:
+    """Every comma-separated part is a Russian term that GLOSSARY.md lists."""
+    parts = [p.strip() for p in inner.split(",")]
+    return all(p and _is_cyrillic(p) and p in _GLOSSARY for p in parts)
+
+
 def strip_foreign(text: str, msgid: str, lang: str) -> str:
     """The translation without the parts that may legitimately be in another script."""
     text = _FIELD.sub(" ", text)
@@ -64,7 +76,10 @@ def strip_foreign(text: str, msgid: str, lang: str) -> str:
     def parenthesised(match: re.Match[str]) -> str:
         copied = match.group(0) in msgid
         russian = lang in ("uz", "az") and _is_cyrillic(match.group(0))
-        return " " if copied or russian else match.group(0)
+        # In the Cyrillic languages a Russian term is allowed when it is an official term of
+        # the glossary (GLOSSARY.md rule 1), even where the English source has none.
+        official = lang in ("tg", "uz_Cyrl") and _official_term(match.group(0)[1:-1])
+        return " " if copied or russian or official else match.group(0)
 
     text = _PARENTHESISED.sub(parenthesised, text)
     text = _QUOTED.sub(lambda m: " " if m.group(0) in msgid else m.group(0), text)
@@ -119,8 +134,12 @@ def _catalog_letters(lang: str) -> Counter[str]:
 def test_stripping_keeps_translated_text_and_drops_copied_terms() -> None:
     """Copied Russian terms, examples, commands and addresses go; everything else stays."""
     msgid = "Residence permit (вид на жительство, ВНЖ), «Армения» /start news.mail.ru {n} TASS"
-    text = "Иҷозати (вид на жительство, ВНЖ) «Армения» /start news.mail.ru {n} TASS «Бозгашт» (РВП)"
-    assert strip_foreign(text, msgid, "tg").split() == ["Иҷозати", "«Бозгашт»", "(РВП)"]
+    text = (
+        "Иҷозати (вид на жительство, ВНЖ) «Армения» /start news.mail.ru {n} TASS «Бозгашт» (щука)"
+    )
+    assert strip_foreign(text, msgid, "tg").split() == ["Иҷозати", "«Бозгашт»", "(щи)"]
+    # An official term of the glossary may stand in parentheses even if the source has none.
+    assert strip_foreign("иҷозат (РВП)", msgid, "tg").split() == ["иҷозат"]
     assert strip_foreign("ruxsatnoma (РВП)", msgid, "uz").split() == ["ruxsatnoma"]
 
 
