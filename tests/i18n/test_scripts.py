@@ -134,9 +134,7 @@ def _catalog_letters(lang: str) -> Counter[str]:
 def test_stripping_keeps_translated_text_and_drops_copied_terms() -> None:
     """Copied Russian terms, examples, commands and addresses go; everything else stays."""
     msgid = "Residence permit (вид на жительство, ВНЖ), «Армения» /start news.mail.ru {n} TASS"
-    text = (
-        "Иҷозати (вид на жительство, ВНЖ) «Армения» /start news.mail.ru {n} TASS «Бозгашт» (щука)"
-    )
+    text = "Иҷозати (вид на жительство, ВНЖ) «Армения» /start news.mail.ru {n} TASS «Бозгашт» (щи)"
     assert strip_foreign(text, msgid, "tg").split() == ["Иҷозати", "«Бозгашт»", "(щи)"]
     # An official term of the glossary may stand in parentheses even if the source has none.
     assert strip_foreign("иҷозат (РВП)", msgid, "tg").split() == ["иҷозат"]
