@@ -66,7 +66,10 @@ _GLOSSARY = (Path(__file__).resolve().parents[2] / "locales" / "GLOSSARY.md").re
 def _official_term(inner: str) -> bool:
     """Every comma-separated part is a Russian term that GLOSSARY.md lists."""
     parts = [p.strip() for p in inner.split(",")]
-    return all(p and _is_cyrillic(p) and p in _GLOSSARY for p in parts)
+    return all(
+        p and _is_cyrillic(p) and re.search(rf"(?<!\w){re.escape(p)}(?!\w)", _GLOSSARY)
+        for p in parts
+    )
 
 
 def strip_foreign(text: str, msgid: str, lang: str) -> str:
