@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
-from bot.conversation import Event, Reply, State, Transition, decode, encode, transition
+from bot.conversation import Event, Reply, State, Transition, decode, encode, screen, transition
 from bot.conversation.machine import negotiate
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
@@ -49,6 +49,9 @@ class Handled:
     wipe: bool = False
     duplicate: bool = False
     unavailable: bool = False
+    #: A press delivered again: `replies` is the current screen, to edit into the pressed
+    #: message only (never sent anew), in case the first reply was lost.
+    replay: bool = False
 
 
 class _Cache:
@@ -100,11 +103,22 @@ class ChatService:
         update_id: int | None = None,
         message_id: int | None = None,
         hint: str | None = None,
+        replay: bool = False,
     ) -> Handled:
-        """Apply `event` to the conversation under `key`; never raises for a store outage."""
+        """Apply `event` to the conversation under `key`; never raises for a store outage.
+
+        With `replay` (a button press), a delivery of the latest applied update again answers
+        with the current screen: the process that applied it may have died before replying.
+        """
         try:
             return await self._handle(
-                key, event, today=today, update_id=update_id, message_id=message_id, hint=hint
+                key,
+                event,
+                today=today,
+                update_id=update_id,
+                message_id=message_id,
+                hint=hint,
+                replay=replay,
             )
         except StoreUnavailable:
             self._cache.drop(key)
@@ -135,11 +149,13 @@ class ChatService:
         update_id: int | None,
         message_id: int | None,
         hint: str | None,
+        replay: bool,
     ) -> Handled:
+        replay_id = update_id if replay else None
         snapshot = self._cache.get(key) or await self._store.get(key)
         for _ in range(MAX_ATTEMPTS):
             if update_id is not None and update_id in snapshot.recent:
-                return self._duplicate(snapshot, hint)
+                return _duplicate(snapshot, hint, today, replay_id=replay_id)
             old, _lost = decode(snapshot.data)
             result = transition(old, event, today=today, hint=hint)
             new = _with_first_message(result.state, message_id)
@@ -156,14 +172,23 @@ class ChatService:
             if written.status is CasStatus.OK:
                 return _handled(result, old, hint)
             if written.status is CasStatus.DUPLICATE:
-                return self._duplicate(written.snapshot, hint)
+                return _duplicate(written.snapshot, hint, today, replay_id=replay_id)
             snapshot = written.snapshot  # someone else wrote first: compute again from theirs
         raise ConflictError
 
-    @staticmethod
-    def _duplicate(snapshot: Snapshot, hint: str | None) -> Handled:
-        state, _ = decode(snapshot.data)
-        return Handled((), _language(state, None, hint), duplicate=True)
+
+def _duplicate(
+    snapshot: Snapshot, hint: str | None, today: date, *, replay_id: int | None
+) -> Handled:
+    """An update applied before: no reply, or the current screen if it is `replay_id`, the
+    latest applied (a later one would have changed the screen since)."""
+    state, _ = decode(snapshot.data)
+    lang = _language(state, None, hint)
+    latest = replay_id is not None and snapshot.recent[-1:] == (replay_id,)
+    current = screen(state, today) if latest and state is not None else None
+    if current is None or state is None:
+        return Handled((), lang, duplicate=True)
+    return Handled((current,), lang, state.step.value, duplicate=True, replay=True)
 
 
 def _with_first_message(state: State | None, message_id: int | None) -> State | None:

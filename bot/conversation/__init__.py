@@ -21,7 +21,7 @@ from bot.conversation.events import (
     Text,
     TypeCountry,
 )
-from bot.conversation.machine import Transition, facts_of, negotiate, transition
+from bot.conversation.machine import Transition, facts_of, negotiate, screen, transition
 from bot.conversation.replies import Bullets, Button, Country, Ext, Msg, Pair, Reply
 from bot.conversation.state import LANGUAGES, SCHEMA, Mode, State, Step, decode, encode
 
@@ -60,5 +60,6 @@ __all__ = [
     "make_payload",
     "negotiate",
     "parse_payload",
+    "screen",
     "transition",
 ]

@@ -45,7 +45,7 @@ from bot.conversation.state import LANGUAGES, Mode, State, Step
 from bot.conversation.texts import DOCUMENT_TEXT
 from rules import Facts, Finding, decide
 
-__all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "transition"]
+__all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "screen", "transition"]
 
 #: With this many answers or more, the answers are shown for checking before the result.
 REVIEW_FROM = 3
@@ -144,7 +144,7 @@ def _start(
         moved = state.model_copy(update={"step": Step.MODE})
         return Transition(moved, (*head, introduction(), mode_picker()))
     moved, replies = _advance(state, today, edit=False)
-    return Transition(moved, (*head, introduction(), *replies))
+    return Transition(moved, (*head, introduction(state.mode), *replies))
 
 
 def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
@@ -206,6 +206,19 @@ def _render(state: State, today: date, *, edit: bool) -> Reply:
     if state.step is Step.REVIEW:
         return replace(review(state), edit=edit)
     return replace(result_reply(decide(facts_of(state), on=today), state), edit=edit)
+
+
+def screen(state: State, today: date) -> Reply | None:
+    """The current step as an edit of the pressed message, or None if the state is unusable.
+
+    For a press delivered again whose first reply may never have been sent: in place of the
+    pressed message it shows what that reply showed, and changes nothing if it did arrive.
+    """
+    try:
+        facts_of(state)
+    except ValidationError:
+        return None
+    return _render(state, today, edit=True)
 
 
 def _stale(state: State, today: date) -> Transition:
@@ -309,7 +322,7 @@ def _on_language(state: State, event: SetLanguage, today: date) -> Transition:
     moved = state.model_copy(update={"lang": event.lang})
     if state.step is not Step.LANGUAGE:
         return Transition(moved, (_render(moved, today, edit=True),))
-    intro = replace(introduction(), edit=True)  # the welcome takes the picker's place
+    intro = replace(introduction(moved.mode), edit=True)  # the welcome takes the picker's place
     if moved.mode is None:
         moved = moved.model_copy(update={"step": Step.MODE, "turn": state.turn + 1})
         return Transition(moved, (intro, mode_picker()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
 from bot.conversation.replies import N_, NN_, Bullets, Button, Ext, Msg, Pair, Reply
-from bot.conversation.state import LANGUAGES, State
+from bot.conversation.state import LANGUAGES, Mode, State
 
 __all__ = [
     "CHOOSE_LANGUAGE",
@@ -30,16 +30,23 @@ LANGUAGE_NAMES = {
 }
 
 
-def welcome() -> Msg:
-    """The first words of every conversation."""
-    return Msg(
-        N_(
-            "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks"
-            " some foreign men who apply for a residence permit or Russian citizenship for a"
-            " military document. A few questions with buttons will show what it means in your"
-            " case."
-        )
-    )
+_WELCOME = N_(
+    "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks some"
+    " foreign men who apply for a residence permit or Russian citizenship for a military"
+    " document."
+)
+#: The welcome's last sentence speaks to the person the way the mode does.
+_WELCOME_FOR = {
+    None: N_("A few questions with buttons will show what it means in a particular case."),
+    Mode.SELF: N_("A few questions with buttons will show what it means in your case."),
+    Mode.RELATIVE: N_("A few questions with buttons will show what it means for your relative."),
+    Mode.NGO: N_("A few questions with buttons will show what it means for the person you help."),
+}
+
+
+def welcome(mode: Mode | None = None) -> tuple[Msg, Msg]:
+    """The first words of every conversation: what the decree does, then what the bot does."""
+    return Msg(_WELCOME), Msg(_WELCOME_FOR[mode])
 
 
 def safety() -> Msg:
@@ -78,9 +85,9 @@ def mode_picker() -> Reply:
     return Reply((Msg(N_("Who are you checking for?")),), rows)
 
 
-def introduction() -> Reply:
+def introduction(mode: Mode | None = None) -> Reply:
     """What the bot does and its privacy promise: the first message in the person's language."""
-    return Reply((welcome(), safety()))
+    return Reply((*welcome(mode), safety()))
 
 
 def nav_row(*, back: bool) -> tuple[Button, ...]:

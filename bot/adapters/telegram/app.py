@@ -24,9 +24,9 @@ from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
-from bot.storage import KeyMaker
+from bot.storage import KeyMaker, RedisStore
 
-__all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "build_application", "prepare"]
+__all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "PACE_PREFIX", "build_application", "prepare"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 #: Telegram language codes with their own command menu and description ("" = the default).
 #: Uzbek Cyrillic has no Telegram code of its own; Uzbek apps get the Latin menu.
 MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en": "en"}
+#: Redis keys of the per-chat pace shared by processes: the prefix, then the chat's keyed hash.
+PACE_PREFIX = "dcb:p:"
 #: Updates processed at once; the store keeps each conversation consistent regardless.
 CONCURRENT_UPDATES = 64
 
@@ -52,7 +54,7 @@ def build_application(parts: Parts) -> AnyApplication:
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(Throttle())
+        .rate_limiter(Throttle(overall_per_second=settings.overall_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
         .build()
     )
@@ -74,6 +76,18 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, handlers.on_message)
     )
     application.add_error_handler(handlers.on_error)
+    throttle = bot.rate_limiter
+    store = parts.store
+    if isinstance(throttle, Throttle) and isinstance(store, RedisStore):
+        # Several processes may serve this bot: space each chat's messages across all of them.
+        pace = KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)
+
+        async def reserve(chat_id: int, interval: float, not_before: float) -> float:
+            return await store.reserve_slot(
+                pace.for_chat(chat_id), interval=interval, not_before=not_before
+            )
+
+        throttle.share(reserve)
     renderer = parts.renderer
     for code, lang in MENU_LANGUAGES.items():
         language_code = code or None

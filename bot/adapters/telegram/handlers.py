@@ -6,8 +6,10 @@ here logs a name, an id, a username, an answer or typed text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -48,12 +50,15 @@ from bot.messages import (
 from bot.service import DEFAULT_LANGUAGE, ChatService, Handled
 from bot.storage import KeyMaker
 
-__all__ = ["MAX_TEXT", "TelegramHandlers"]
+__all__ = ["MAX_IN_FLIGHT", "MAX_TEXT", "TelegramHandlers"]
 
 logger = logging.getLogger(__name__)
 
 #: Longer typed text is not read: no answer of ours needs more.
 MAX_TEXT = 300
+#: Updates of one chat handled at once by this process; more are dropped unread (a flood),
+#: so one person can hold only a few of the updates processed at once and never starve others.
+MAX_IN_FLIGHT = 4
 #: /forget deletes at most this many messages back when the conversation's start is unknown.
 WIPE_WINDOW = 100
 
@@ -94,6 +99,7 @@ class TelegramHandlers:
         self._keys = keys
         self.bot_username = bot_username
         self._today = today
+        self._in_flight: dict[int, int] = {}
 
     # --- entry points (registered in app.py) ---------------------------------------------
 
@@ -102,6 +108,12 @@ class TelegramHandlers:
         message = update.message
         if message is None or update.effective_chat is None:
             return
+        with self._admit(update.effective_chat.id) as admitted:
+            if admitted:
+                await self._on_message(update, message)
+
+    async def _on_message(self, update: Update, message: Message) -> None:
+        assert update.effective_chat is not None
         if update.effective_chat.type != ChatType.PRIVATE:
             await self._in_group(update, message)
             return
@@ -130,7 +142,11 @@ class TelegramHandlers:
             await _answer(query)
             return
         hint = query.from_user.language_code if query.from_user else None
-        await self._handle(update, event, hint, kind="button", query=query)
+        with self._admit(chat.id) as admitted:
+            if admitted:
+                await self._handle(update, event, hint, kind="button", query=query)
+                return
+        await _answer(query)  # dropped: at least the spinner stops
 
     async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked the bot: delete what we keep about them."""
@@ -144,6 +160,24 @@ class TelegramHandlers:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error class only: messages can quote user input."""
         logger.error("handler error: %s", type(context.error).__name__)
+
+    @contextlib.contextmanager
+    def _admit(self, chat_id: int) -> Iterator[bool]:
+        """Whether this chat may have one more update in flight here; counts it while it is."""
+        count = self._in_flight.get(chat_id, 0)
+        if count >= MAX_IN_FLIGHT:
+            logger.info("flood: update dropped")
+            yield False
+            return
+        self._in_flight[chat_id] = count + 1
+        try:
+            yield True
+        finally:
+            left = self._in_flight[chat_id] - 1
+            if left:
+                self._in_flight[chat_id] = left
+            else:
+                del self._in_flight[chat_id]
 
     # --- the one path every event takes --------------------------------------------------
 
@@ -168,6 +202,7 @@ class TelegramHandlers:
             update_id=update.update_id,
             message_id=message.message_id if message else None,
             hint=hint,
+            replay=query is not None,
         )
         if query is not None:
             await _answer(query)
@@ -193,6 +228,9 @@ class TelegramHandlers:
         pressed = (
             query.message if query is not None and isinstance(query.message, Message) else None
         )
+        if handled.replay:
+            await _replay(pressed, self._messages(handled))
+            return
         for outgoing in self._messages(handled):
             if outgoing.edit and pressed is not None:
                 try:
@@ -314,6 +352,14 @@ async def _answer(query: CallbackQuery) -> None:
         await query.answer()
     except TelegramError:
         logger.info("callback answer failed")  # too old: the spinner has gone by itself
+
+
+async def _replay(pressed: Message | None, outgoing: list[_Outgoing]) -> None:
+    """The current screen in place of the pressed message; nothing if it is there already."""
+    if pressed is None or len(outgoing) != 1:
+        return
+    with contextlib.suppress(BadRequest):  # "not modified": the first reply did arrive
+        await pressed.edit_text(outgoing[0].text, reply_markup=outgoing[0].markup)
 
 
 async def _wipe(update: Update, message: Message, first: int | None) -> None:
