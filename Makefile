@@ -29,7 +29,7 @@ redis-server:
 		else echo "redis-server is needed: install Debian's redis-server package" >&2; exit 1; fi; }
 
 compile: $(STAMP)
-	$(BIN)/pybabel compile -d locales -D messages -q
+	$(BIN)/pybabel -q compile -d locales -D messages
 
 clean:
 	rm -rf $(VENV) build *.egg-info
