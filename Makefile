@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test compile extract update stats soak bench clean redis-server
+.PHONY: run test compile extract update stats soak bench bench-peers clean redis-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ update: extract
 			$(BIN)/pybabel init -i locales/messages.pot -d locales -l $$l; \
 		fi; \
 	done
+
+# Peers for `make bench`: own venv (aiogram 3.31 pins pydantic < 2.14; the bot needs >= 2.14).
+PEERS := $(VENV)/peers
+$(PEERS)/.installed-stamp:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet 'python-telegram-bot==22.8' 'aiogram==3.31.0' 'redis[hiredis]==8.1.0'
+	touch $@
+
+bench-peers: $(PEERS)/.installed-stamp
+
+bench: $(STAMP) compile redis-server bench-peers
+	$(BIN)/python -m bench.bench
 
 stats: $(STAMP)
 	$(BIN)/python -m bot.catalog_stats

@@ -34,9 +34,9 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     legal_help_file: Path | None = None
     log_level: str = "INFO"
-    #: New messages per second this process sends at most. Telegram allows about 30 for the
-    #: whole bot: with N processes behind one bot, give each 30/N or less.
-    overall_rate: float = Field(default=30.0, gt=0, le=30)
+    #: New messages this process sends at most in any 1.2 seconds. Telegram allows about 30
+    #: a second for the whole bot: with N processes behind one bot, give each 30/N or less.
+    overall_rate: int = Field(default=30, ge=1, le=30)
 
     @field_validator("listen")
     @classmethod

@@ -13,10 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from babel import Locale
-from babel.dates import format_date
-from babel.numbers import format_decimal
-
 from bot.conversation.countries import country_name
 from bot.conversation.replies import N_, Bullets, Button, Country, Ext, Msg, Pair, Param, Reply
 from bot.conversation.state import LANGUAGES
@@ -37,11 +33,30 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SOURCE_LANGUAGE = "en"
 
 #: Where CLDR's long date reads unnaturally, the pattern a native speaker expects in running
-#: text (reviewed by native speakers; see locales/REVIEW.md).
-_DATE_PATTERNS = {
-    "ru": "d MMMM y 'года'",
-    "uz": "y-'yil' d-MMMM",
-}
+#: text (reviewed by native speakers; see locales/REVIEW.md): ru "d MMMM y 'года'",
+#: uz "y-'yil' d-MMMM"; az and en use CLDR's month names ("MMMM"; en: the long date,
+#: "MMMM d, y"). The month names below are CLDR's (Babel 2.18, CLDR 47, format context,
+#: wide) written out, so rendering a reply never loads Babel's locale data (about 7 MiB).
+_CLDR_MONTHS = {
+    "ru": (
+        "января", "февраля", "марта", "апреля", "мая", "июня",
+        "июля", "августа", "сентября", "октября", "ноября", "декабря",
+    ),
+    "uz": (
+        "yanvar", "fevral", "mart", "aprel", "may", "iyun",
+        "iyul", "avgust", "sentabr", "oktabr", "noyabr", "dekabr",
+    ),
+    "az": (
+        "yanvar", "fevral", "mart", "aprel", "may", "iyun",
+        "iyul", "avqust", "sentyabr", "oktyabr", "noyabr", "dekabr",
+    ),
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+}  # fmt: skip
+#: Numbers below this need no digit grouping in any of our languages: written as they are.
+_UNGROUPED = 1000
 _TAJIK_MONTHS = (
     "январ", "феврал", "март", "апрел", "май", "июн",
     "июл", "август", "сентябр", "октябр", "ноябр", "декабр",
@@ -84,11 +99,20 @@ def format_day(day: date, lang: str) -> str:
         return f"{day.day} {_TAJIK_MONTHS[day.month - 1]}и соли {day.year}"
     if lang == "uz_Cyrl":
         return f"{day.year} йил {day.day} {_UZBEK_CYRILLIC_MONTHS[day.month - 1]}"
+    months = _CLDR_MONTHS.get(lang)
+    if months is None:  # not one of ours: CLDR's long date
+        from babel import Locale  # noqa: PLC0415 - loads locale data: only when needed
+        from babel.dates import format_date  # noqa: PLC0415
+
+        return format_date(day, format="long", locale=Locale.parse(lang))
+    month = months[day.month - 1]
     if lang == "az":
-        month = format_date(day, format="MMMM", locale=Locale.parse("az"))
         return f"{day.day} {month} {day.year}-{_az_year_suffix(day.year)} il"
-    pattern = _DATE_PATTERNS.get(lang, "long")
-    return format_date(day, format=pattern, locale=Locale.parse(lang))
+    if lang == "ru":
+        return f"{day.day} {month} {day.year} года"
+    if lang == "uz":
+        return f"{day.year}-yil {day.day}-{month}"
+    return f"{month} {day.day}, {day.year}"
 
 
 def _az_year_suffix(year: int) -> str:
@@ -162,6 +186,11 @@ class Renderer:
         if isinstance(value, date):
             return format_day(value, lang)
         if isinstance(value, int):
+            if type(value) is int and 0 <= value < _UNGROUPED:
+                return str(value)  # what Babel writes too, without loading locale data
+            from babel import Locale  # noqa: PLC0415 - loads locale data: only when needed
+            from babel.numbers import format_decimal  # noqa: PLC0415
+
             return format_decimal(value, locale=Locale.parse(lang))
         return value
 

@@ -49,8 +49,8 @@ class Handled:
     wipe: bool = False
     duplicate: bool = False
     unavailable: bool = False
-    #: A press delivered again: `replies` is the current screen, to edit into the pressed
-    #: message only (never sent anew), in case the first reply was lost.
+    #: The latest update delivered again: `replies` is the current screen, in case the first
+    #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
 
 
@@ -107,8 +107,8 @@ class ChatService:
     ) -> Handled:
         """Apply `event` to the conversation under `key`; never raises for a store outage.
 
-        With `replay` (a button press), a delivery of the latest applied update again answers
-        with the current screen: the process that applied it may have died before replying.
+        With `replay`, a delivery of the latest applied update again answers with the current
+        screen: the process that applied it may have died before replying.
         """
         try:
             return await self._handle(
@@ -129,7 +129,7 @@ class ChatService:
     async def language(self, key: str, hint: str | None) -> str:
         """The person's language for a short reply outside the conversation."""
         try:
-            snapshot = self._cache.get(key) or await self._store.get(key)
+            snapshot = await self._store.get(key)  # not the cache: it may be another's past
         except StoreUnavailable:
             return negotiate(hint) or DEFAULT_LANGUAGE
         state, _ = decode(snapshot.data)
@@ -152,15 +152,25 @@ class ChatService:
         replay: bool,
     ) -> Handled:
         replay_id = update_id if replay else None
-        snapshot = self._cache.get(key) or await self._store.get(key)
+        # A press with a turn was answered with the screen one turn on; any other screen
+        # (the conversation started afresh) came as a new message, not to be shown twice.
+        pressed_turn = getattr(event, "turn", None)
+        replay_turn = pressed_turn + 1 if isinstance(pressed_turn, int) else None
+        cached = self._cache.get(key)
+        snapshot = cached or await self._store.get(key)
         for _ in range(MAX_ATTEMPTS):
             if update_id is not None and update_id in snapshot.recent:
-                return _duplicate(snapshot, hint, today, replay_id=replay_id)
+                return _duplicate(snapshot, hint, today, replay_id=replay_id, turn=replay_turn)
             old, _lost = decode(snapshot.data)
             result = transition(old, event, today=today, hint=hint)
             new = _with_first_message(result.state, message_id)
             data = encode(new) if new is not None else None
             if data == snapshot.data:
+                if cached is not None:
+                    # No write means no compare-and-set to catch a stale cache (another
+                    # process may have moved on): decide again on what the store holds.
+                    cached, snapshot = None, await self._store.get(key)
+                    continue
                 # Nothing changed (a double press, /help): no write, so concurrent no-ops
                 # never make each other retry. Such an event is not recorded for dedupe; a
                 # redelivery of it is the same no-op again.
@@ -172,19 +182,29 @@ class ChatService:
             if written.status is CasStatus.OK:
                 return _handled(result, old, hint)
             if written.status is CasStatus.DUPLICATE:
-                return _duplicate(written.snapshot, hint, today, replay_id=replay_id)
+                return _duplicate(
+                    written.snapshot, hint, today, replay_id=replay_id, turn=replay_turn
+                )
             snapshot = written.snapshot  # someone else wrote first: compute again from theirs
         raise ConflictError
 
 
 def _duplicate(
-    snapshot: Snapshot, hint: str | None, today: date, *, replay_id: int | None
+    snapshot: Snapshot,
+    hint: str | None,
+    today: date,
+    *,
+    replay_id: int | None,
+    turn: int | None = None,
 ) -> Handled:
     """An update applied before: no reply, or the current screen if it is `replay_id`, the
-    latest applied (a later one would have changed the screen since)."""
+    latest applied (a later one would have changed the screen since), and the screen is at
+    `turn` when one is given."""
     state, _ = decode(snapshot.data)
     lang = _language(state, None, hint)
     latest = replay_id is not None and snapshot.recent[-1:] == (replay_id,)
+    if state is not None and turn is not None and state.turn != turn:
+        latest = False
     current = screen(state, today) if latest and state is not None else None
     if current is None or state is None:
         return Handled((), lang, duplicate=True)

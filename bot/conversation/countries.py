@@ -485,7 +485,15 @@ def _build() -> tuple[dict[str, str], dict[str, str]]:
     return exact, loose
 
 
-_EXACT, _LOOSE = _build()
+_TABLES: list[tuple[dict[str, str], dict[str, str]]] = []
+
+
+def _tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(exact, loose) key -> code; built on the first typed country, not at start-up."""
+    if not _TABLES:
+        _TABLES.append(_build())
+    return _TABLES[0]
+
 
 #: Regional indicator symbols: a flag emoji is two of them spelling the ISO code.
 _FLAG_A: Final = 0x1F1E6
@@ -505,12 +513,13 @@ def _affix_variants(key: str, prefixes: tuple[str, ...], suffixes: tuple[str, ..
 
 def _find(key: str) -> str | None:
     """The code for a whole key, exactly or loosely, with official-name affixes ignored."""
+    exact, loose = _tables()
     for variant in _affix_variants(key, _PREFIXES, _SUFFIXES):
-        code = _EXACT.get(variant)
+        code = exact.get(variant)
         if code is not None:
             return code
     for variant in _affix_variants(_loose(key), _LOOSE_PREFIXES, _LOOSE_SUFFIXES):
-        code = _LOOSE.get(variant)
+        code = loose.get(variant)
         if code is not None:
             return code
     return None

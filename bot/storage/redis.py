@@ -87,17 +87,19 @@ return {1, kept}
 
 _CAS_SCRIPT = _CAS_SCRIPT.replace("RECENT_OLDER", str(RECENT_LIMIT - 1))
 
-# KEYS[1] a chat's pace key   ARGV[1] interval in ms   ARGV[2] "not before", ms from now
-# The key holds the chat's next free slot in server milliseconds and expires when that slot
-# has passed. Books the earliest slot >= now + not-before and >= the stored one; returns the
-# milliseconds to wait for it. The server's clock is the one clock all processes share.
+# KEYS[1] a pace key   ARGV[1] interval in ms
+# If the pace key's next free moment has come, books now: the next free moment becomes now +
+# interval, with a TTL that ends then; returns 0. Otherwise books nothing and returns the
+# milliseconds until it comes. The server's clock is the one clock all processes share.
 _PACE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local slot = math.max(now + tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[1]) or '0'))
-local after = slot + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%d', after), 'PX', math.max(1, after - now))
-return slot - now
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free > now then
+  return free - now
+end
+redis.call('SET', KEYS[1], string.format('%d', now + tonumber(ARGV[1])), 'PX', ARGV[1])
+return 0
 """
 
 _STATUS = {1: CasStatus.OK, 2: CasStatus.CONFLICT, 3: CasStatus.DUPLICATE}
@@ -228,16 +230,16 @@ class RedisStore:
         with _translate_errors():
             await self._client.delete(key)
 
-    async def reserve_slot(self, key: str, *, interval: float, not_before: float = 0.0) -> float:
-        """Book the next slot of a pace shared by processes; the seconds to wait for it.
+    async def book_slot(self, key: str, *, interval: float) -> float:
+        """Book this moment in a pace shared by processes, if it is free: 0.0 when booked,
+        else the seconds until it is free (nothing booked).
 
-        ``key`` holds the next free slot for ``interval`` seconds after the booked one, with a
-        TTL that ends when it no longer matters. Used to space a chat's messages across
-        processes (see ``bot.adapters.telegram.throttle``).
+        ``key`` holds the next free moment, ``interval`` seconds after the last booking, with
+        a TTL that ends then. Spaces a chat's messages across processes (see
+        ``bot.adapters.telegram.throttle``).
         """
-        args = [str(round(interval * 1000)), str(max(0, round(not_before * 1000)))]
         with _translate_errors():
-            waited = await self._pace(keys=[key], args=args)
+            waited = await self._pace(keys=[key], args=[str(round(interval * 1000))])
         return max(0, int(waited)) / 1000
 
     async def ping(self) -> bool:

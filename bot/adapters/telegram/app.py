@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -41,6 +43,20 @@ PACE_PREFIX = "dcb:p:"
 CONCURRENT_UPDATES = 64
 
 
+class _RedisPace:
+    """Each chat's pace in Redis, under the chat's keyed hash (`PACE_PREFIX`)."""
+
+    def __init__(self, store: RedisStore, keys: KeyMaker) -> None:
+        self._store = store
+        self._keys = keys
+
+    async def book(self, chat_id: int, interval: float) -> float:
+        return await self._store.book_slot(self._keys.for_chat(chat_id), interval=interval)
+
+    async def forget(self, chat_id: int) -> None:
+        await self._store.delete(self._keys.for_chat(chat_id))
+
+
 def build_application(parts: Parts) -> AnyApplication:
     """A PTB application for these parts; `prepare` must run after `initialize`."""
     settings = parts.settings
@@ -56,8 +72,21 @@ def build_application(parts: Parts) -> AnyApplication:
         .base_file_url(settings.api_base_url.replace("/bot", "/file/bot"))
         .rate_limiter(Throttle(overall_per_second=settings.overall_rate))
         .concurrent_updates(CONCURRENT_UPDATES)
+        .application_class(_Application)
         .build()
     )
+
+
+class _Application(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's application, minus one memory: without persistence PTB still adds the chat and
+    user id of every update to two sets that only persistence ever empties. We have none,
+    so the ids would stay in memory until a restart."""
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Any = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 async def prepare(application: AnyApplication, parts: Parts, *, key_secret: bytes) -> None:
@@ -78,16 +107,11 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     application.add_error_handler(handlers.on_error)
     throttle = bot.rate_limiter
     store = parts.store
-    if isinstance(throttle, Throttle) and isinstance(store, RedisStore):
-        # Several processes may serve this bot: space each chat's messages across all of them.
-        pace = KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)
-
-        async def reserve(chat_id: int, interval: float, not_before: float) -> float:
-            return await store.reserve_slot(
-                pace.for_chat(chat_id), interval=interval, not_before=not_before
-            )
-
-        throttle.share(reserve)
+    if isinstance(throttle, Throttle):
+        handlers.on_forget = throttle.forget
+        if isinstance(store, RedisStore):
+            # Several processes may serve this bot: space each chat's messages across them.
+            throttle.share(_RedisPace(store, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)))
     renderer = parts.renderer
     for code, lang in MENU_LANGUAGES.items():
         language_code = code or None

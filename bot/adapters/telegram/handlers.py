@@ -7,18 +7,21 @@ here logs a name, an id, a username, an answer or typed text.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
 from telegram import (
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -61,6 +64,8 @@ MAX_TEXT = 300
 MAX_IN_FLIGHT = 4
 #: /forget deletes at most this many messages back when the conversation's start is unknown.
 WIPE_WINDOW = 100
+#: Serialised keyboards kept (questions x languages x turns: a few thousand at most).
+_KEYBOARDS_KEPT = 4096
 
 _COMMANDS: dict[str, Event] = {
     "back": Back(),
@@ -78,8 +83,14 @@ class _Outgoing:
     """One Telegram message to send or to put in place of the pressed one."""
 
     text: str
-    markup: InlineKeyboardMarkup | None
+    #: The inline keyboard as the Bot API receives it (JSON), or None.
+    markup: str | None
     edit: bool
+
+    @property
+    def api_kwargs(self) -> dict[str, object] | None:
+        """`reply_markup` already serialised: PTB sends a string parameter as it is."""
+        return {"reply_markup": self.markup} if self.markup else None
 
 
 class TelegramHandlers:
@@ -100,6 +111,9 @@ class TelegramHandlers:
         self.bot_username = bot_username
         self._today = today
         self._in_flight: dict[int, int] = {}
+        #: Called with a chat id when everything about the chat is deleted (the pace, too).
+        self.on_forget: Callable[[int], Awaitable[None]] | None = None
+        self._keyboards: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
 
     # --- entry points (registered in app.py) ---------------------------------------------
 
@@ -117,9 +131,9 @@ class TelegramHandlers:
         if update.effective_chat.type != ChatType.PRIVATE:
             await self._in_group(update, message)
             return
-        hint = update.effective_user.language_code if update.effective_user else None
+        hint = _hint(update.effective_user)
         text = message.text
-        if text is None:
+        if not isinstance(text, str):  # None, or a forged update's number
             await self._say(update, UNSUPPORTED, hint)
             return
         if len(text) > MAX_TEXT:
@@ -141,7 +155,7 @@ class TelegramHandlers:
         if event is None or chat is None or chat.type != ChatType.PRIVATE:
             await _answer(query)
             return
-        hint = query.from_user.language_code if query.from_user else None
+        hint = _hint(query.from_user)
         with self._admit(chat.id) as admitted:
             if admitted:
                 await self._handle(update, event, hint, kind="button", query=query)
@@ -155,11 +169,16 @@ class TelegramHandlers:
             return
         if member.new_chat_member.status in {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}:
             await self._service.forget(self._keys.for_chat(member.chat.id))
+            await self._forgotten(member.chat.id)
             logger.info("blocked: conversation deleted")
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error class only: messages can quote user input."""
         logger.error("handler error: %s", type(context.error).__name__)
+
+    async def _forgotten(self, chat_id: int) -> None:
+        if self.on_forget is not None:
+            await self.on_forget(chat_id)
 
     @contextlib.contextmanager
     def _admit(self, chat_id: int) -> Iterator[bool]:
@@ -199,10 +218,11 @@ class TelegramHandlers:
             key,
             event,
             today=self._today.today(),
-            update_id=update.update_id,
-            message_id=message.message_id if message else None,
+            # Telegram's are integers; a forged one may be anything, and is not deduplicated.
+            update_id=update.update_id if type(update.update_id) is int else None,
+            message_id=message.message_id if message and type(message.message_id) is int else None,
             hint=hint,
-            replay=query is not None,
+            replay=True,
         )
         if query is not None:
             await _answer(query)
@@ -212,7 +232,12 @@ class TelegramHandlers:
             await self._deliver(update, handled, query)
         except Forbidden:
             await self._service.forget(key)
+            await self._forgotten(chat.id)
             logger.info("blocked: conversation deleted")
+        except BadRequest as exc:
+            _refused(exc)
+        if handled.wipe:
+            await self._forgotten(chat.id)
         logger.info(
             "%s handled step=%s duplicate=%s unavailable=%s ms=%.1f",
             kind,
@@ -229,12 +254,12 @@ class TelegramHandlers:
             query.message if query is not None and isinstance(query.message, Message) else None
         )
         if handled.replay:
-            await _replay(pressed, self._messages(handled))
+            await _replay(chat, pressed, self._messages(handled))
             return
         for outgoing in self._messages(handled):
             if outgoing.edit and pressed is not None:
                 try:
-                    await pressed.edit_text(outgoing.text, reply_markup=outgoing.markup)
+                    await pressed.edit_text(outgoing.text, api_kwargs=outgoing.api_kwargs)
                     pressed = None  # edit one message at most, the one pressed
                     continue
                 except BadRequest as exc:
@@ -242,7 +267,7 @@ class TelegramHandlers:
                         pressed = None
                         continue
                     # Too old or deleted: send it as a new message instead.
-            await chat.send_message(outgoing.text, reply_markup=outgoing.markup)
+            await chat.send_message(outgoing.text, api_kwargs=outgoing.api_kwargs)
 
     def _messages(self, handled: Handled) -> list[_Outgoing]:
         """Replies merged into as few messages as possible (fewer messages, calmer chat)."""
@@ -264,9 +289,28 @@ class TelegramHandlers:
             chunks = _chunks(item.text)
             final = len(chunks) - 1
             for i, chunk in enumerate(chunks):
-                markup = _markup(item.buttons) if i == final else None
+                markup = self._keyboard(item.buttons) if i == final else None
                 out.append(_Outgoing(chunk, markup, item.edit and i == 0))
         return out
+
+    def _keyboard(self, rows: tuple[tuple[tuple[str, str], ...], ...]) -> str | None:
+        """The keyboard's JSON, exactly as PTB serialises the `InlineKeyboardMarkup`; made
+        once per keyboard, since building and serialising PTB objects costs more than the rest
+        of a reply."""
+        if not rows:
+            return None
+        cached = self._keyboards.get(rows)
+        if cached is None:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in rows
+                ]
+            )
+            cached = json.dumps(markup.to_dict())
+            if len(self._keyboards) < _KEYBOARDS_KEPT:
+                self._keyboards[rows] = cached
+        return cached
 
     # --- small replies that do not touch the conversation --------------------------------
 
@@ -274,24 +318,43 @@ class TelegramHandlers:
         chat = update.effective_chat
         assert chat is not None
         lang = await self._service.language(self._keys.for_chat(chat.id), hint)
-        await chat.send_message(self._renderer.text(Msg(message_id), lang))
+        try:
+            await chat.send_message(self._renderer.text(Msg(message_id), lang))
+        except BadRequest as exc:
+            _refused(exc)
 
     async def _in_group(self, update: Update, message: Message) -> None:
         """In groups only /decree and /start are answered; nothing personal is asked."""
-        command = _command_name(message.text or "", self.bot_username)
+        text = message.text if isinstance(message.text, str) else ""
+        command = _command_name(text, self.bot_username)
         if command not in {"start", "decree"} or update.effective_chat is None:
             return
-        hint = update.effective_user.language_code if update.effective_user else None
-        lang = _group_language(hint, self._renderer.languages)
-        if command == "decree":
-            await message.reply_text(self._renderer.render(Reply((INFO["decree"],)), lang).text)
-            return
-        link = f"https://t.me/{self.bot_username}?start={lang}"
-        button = InlineKeyboardButton(self._renderer.text(Msg(OPEN_PRIVATE_CHAT), lang), url=link)
-        await message.reply_text(
-            self._renderer.text(Msg(GROUP_ONLY_PRIVATE), lang),
-            reply_markup=InlineKeyboardMarkup([[button]]),
-        )
+        lang = _group_language(_hint(update.effective_user), self._renderer.languages)
+        try:
+            if command == "decree":
+                decree = self._renderer.render(Reply((INFO["decree"],)), lang).text
+                await message.reply_text(decree)
+                return
+            link = f"https://t.me/{self.bot_username}?start={lang}"
+            label = self._renderer.text(Msg(OPEN_PRIVATE_CHAT), lang)
+            await message.reply_text(
+                self._renderer.text(Msg(GROUP_ONLY_PRIVATE), lang),
+                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(label, url=link)]]),
+            )
+        except BadRequest as exc:
+            _refused(exc)
+
+
+def _hint(user: User | None) -> str | None:
+    """The app's language code, if it is one (a forged update may carry anything)."""
+    code = user.language_code if user is not None else None
+    return code if isinstance(code, str) else None
+
+
+def _refused(exc: BadRequest) -> None:
+    """Telegram refused a message: the chat is gone, or the update was forged. Logged by
+    class only (its text can quote the message)."""
+    logger.warning("message refused: %s", type(exc).__name__)
 
 
 def _group_language(hint: str | None, languages: tuple[str, ...]) -> str:
@@ -320,14 +383,6 @@ def _command_event(text: str, hint: str | None) -> Event | None:
     return _COMMANDS.get(name)
 
 
-def _markup(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
 def _chunks(text: str) -> list[str]:
     """Split at paragraph breaks to stay under Telegram's 4096 characters per message."""
     limit = MessageLimit.MAX_TEXT_LENGTH
@@ -354,12 +409,18 @@ async def _answer(query: CallbackQuery) -> None:
         logger.info("callback answer failed")  # too old: the spinner has gone by itself
 
 
-async def _replay(pressed: Message | None, outgoing: list[_Outgoing]) -> None:
-    """The current screen in place of the pressed message; nothing if it is there already."""
-    if pressed is None or len(outgoing) != 1:
+async def _replay(chat: Chat, pressed: Message | None, outgoing: list[_Outgoing]) -> None:
+    """The current screen again, for an update delivered again whose reply may be lost (the
+    process that applied it died before replying): in place of the pressed message, which
+    changes nothing if the reply did arrive; for a typed message, as a new message."""
+    if len(outgoing) != 1:
+        return
+    screen = outgoing[0]
+    if pressed is None:
+        await chat.send_message(screen.text, api_kwargs=screen.api_kwargs)
         return
     with contextlib.suppress(BadRequest):  # "not modified": the first reply did arrive
-        await pressed.edit_text(outgoing[0].text, reply_markup=outgoing[0].markup)
+        await pressed.edit_text(screen.text, api_kwargs=screen.api_kwargs)
 
 
 async def _wipe(update: Update, message: Message, first: int | None) -> None:

@@ -1,10 +1,13 @@
 """Outgoing pace: Telegram's limits, kept before it has to tell us.
 
 About 30 messages a second overall and one a second per chat. New messages to one chat go out
-one at a time, each at least `per_chat_interval` after the previous one was actually sent.
+one at a time, each at least `per_chat_interval` (plus a margin) after the previous one was
+actually sent.
 With several processes behind one bot a shared pace (`share`: a Redis key per chat with a
-short TTL, see `RedisStore.reserve_slot`) keeps that interval across them. The overall budget
-is per process (`DECREEBOT_OVERALL_RATE`; with N processes give each 30/N or less).
+short TTL, see `RedisStore.book_slot`) keeps that interval across them: a message is sent
+only right after it booked its moment there. The overall budget is per process: at most
+`overall_per_second` new messages in any 1.2 seconds, counted by when they actually went
+(`DECREEBOT_OVERALL_RATE`; with N processes give each 30/N or less).
 
 A message takes its overall slot only once its own chat is ready, so a person who floods the
 bot waits for their own chat's slots and pushes nobody else's messages back.
@@ -19,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeAlias
+from typing import Any, Protocol
 
 import httpx
-from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot.storage import StoreUnavailable
@@ -35,12 +39,25 @@ __all__ = ["SharedPace", "Throttle"]
 #: Methods that put a new message in a chat; edits, answers and deletions are not counted.
 _NEW_MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage"})
 _MARGIN = 0.02  # seconds: clocks on both sides differ a little
+#: Seconds added to each chat's interval and to the overall window: a message's way to
+#: Telegram takes a little longer at times, so two sent exactly a second apart may arrive
+#: closer than that.
+_CHAT_MARGIN = 0.1
+_WINDOW = 1.2
 _SERVER_ERROR_PAUSE = 0.5  # seconds before sending again after a 5xx (times the attempt)
-_MAX_REMEMBERED = 50_000  # chats whose last send time is kept before old ones are dropped
+_MAX_BOOKINGS = 5  # tries for a moment both the overall and the shared pace allow
 
-#: Books a chat's next slot across processes: (chat id, interval, not before) -> seconds to
-#: wait. Raises `StoreUnavailable` when the shared store cannot be reached.
-SharedPace: TypeAlias = Callable[[int, float, float], Awaitable[float]]
+
+class SharedPace(Protocol):
+    """Each chat's pace, shared by the processes of one bot. Both methods raise
+    `StoreUnavailable` when the shared store cannot be reached."""
+
+    async def book(self, chat_id: int, interval: float) -> float:
+        """Book this moment for the chat if it is free: 0.0 when booked, else the seconds
+        until it is free (nothing booked)."""
+
+    async def forget(self, chat_id: int) -> None:
+        """Delete what is kept about the chat's pace."""
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -49,7 +66,7 @@ def _seconds(value: int | float | timedelta) -> float:
 
 def _worth_retrying(exc: NetworkError) -> bool:
     """A 5xx answer, or a connection that never opened: nothing can have been delivered."""
-    if isinstance(exc, TimedOut):
+    if isinstance(exc, TimedOut | BadRequest):  # PTB's 400 is a NetworkError too
         return False
     cause = exc.__cause__
     return cause is None or isinstance(cause, TelegramError | httpx.ConnectError)
@@ -74,13 +91,15 @@ class Throttle(BaseRateLimiter[None]):
         max_retries: int = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._chat_interval = per_chat_interval + _MARGIN
-        self._overall_interval = 1.0 / overall_per_second + _MARGIN / 30
+        self._chat_interval = per_chat_interval + _CHAT_MARGIN
+        #: At most this many new messages in any `_WINDOW` seconds.
+        self._overall_budget = max(1, int(overall_per_second))
         self._max_retries = max_retries
         self._clock = clock
         self._last_sent: dict[object, float] = {}
         self._turns: dict[object, _Turn] = {}
-        self._next_overall = 0.0
+        self._sent: deque[float] = deque()
+        self._overall = asyncio.Lock()
         self._shared: SharedPace | None = None
 
     def share(self, pace: SharedPace | None) -> None:
@@ -109,24 +128,43 @@ class Throttle(BaseRateLimiter[None]):
                 del self._turns[chat]
 
     async def _wait_for_chat(self, chat: object) -> None:
+        """Until this chat's previous message from this process is an interval old."""
         now = self._clock()
-        if len(self._last_sent) > _MAX_REMEMBERED:
-            horizon = now - self._chat_interval
-            self._last_sent = {c: t for c, t in self._last_sent.items() if t > horizon}
         last = self._last_sent.get(chat)
-        wait = 0.0 if last is None else last + self._chat_interval - now
+        if last is not None and last + self._chat_interval > now:
+            await asyncio.sleep(last + self._chat_interval - now)
+
+    async def _book_shared(self, chat: object) -> float:
+        """Book this moment in the chat's pace across processes: 0.0, or seconds to wait.
+
+        Private chats only: groups get /start and /decree answers at most, and no key.
+        """
+        if self._shared is None or not isinstance(chat, int) or chat < 0:
+            return 0.0
+        try:
+            return await self._shared.book(chat, self._chat_interval)
+        except StoreUnavailable:
+            return 0.0  # this process's pace only, until the store is back
+
+    async def forget(self, chat: object) -> None:
+        """Delete what is kept about a chat's pace (the person asked to be forgotten)."""
+        self._last_sent.pop(chat, None)
         if self._shared is not None and isinstance(chat, int):
-            with contextlib.suppress(StoreUnavailable):  # then this process's pace only
-                wait = max(wait, await self._shared(chat, self._chat_interval, max(wait, 0.0)))
-        if wait > 0:
-            await asyncio.sleep(wait)
+            with contextlib.suppress(StoreUnavailable):
+                await self._shared.forget(chat)
 
     async def _wait_for_overall(self) -> None:
-        now = self._clock()
-        slot = max(now, self._next_overall)
-        self._next_overall = slot + self._overall_interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        """Until fewer than the budget went out in the last window, by the times they actually
+        went (first come, first served): a late wake-up can never make a burst."""
+        async with self._overall:
+            while True:
+                now = self._clock()
+                while self._sent and self._sent[0] <= now - _WINDOW:
+                    self._sent.popleft()
+                if len(self._sent) < self._overall_budget:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(self._sent[0] + _WINDOW - now)
 
     async def process_request(  # noqa: PLR0917 - the signature is PTB's
         self,
@@ -141,13 +179,36 @@ class Throttle(BaseRateLimiter[None]):
         del rate_limit_args
         chat = data.get("chat_id")
         if endpoint not in _NEW_MESSAGES:
-            return await self._send(callback, args, kwargs, None)
+            return await self._attempts(callback, args, kwargs, None)
         async with self._chat_turn(chat):
-            await self._wait_for_chat(chat)
-            await self._wait_for_overall()
-            return await self._send(callback, args, kwargs, chat)
+            return await self._attempts(callback, args, kwargs, chat)
 
-    async def _send(
+    async def _take_slot(self, chat: object) -> None:
+        """Wait until this message may go: its chat's pace here and across processes, and
+        the overall pace. Every attempt takes a slot: a resent message is a message too."""
+        await self._wait_for_chat(chat)
+        for _ in range(_MAX_BOOKINGS):
+            # The overall slot first, then the chat's shared pace at that very moment: a
+            # message is sent right after its booking, whatever the order of the waits.
+            await self._wait_for_overall()
+            wait = await self._book_shared(chat)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        self._sent_now(chat)
+
+    def _sent_now(self, chat: object) -> None:
+        """Remember when the chat's message went, for as long as that matters (its interval):
+        no chat id stays in memory longer."""
+        sent = self._last_sent[chat] = self._clock()
+
+        def expire() -> None:
+            if self._last_sent.get(chat) == sent:
+                del self._last_sent[chat]
+
+        asyncio.get_running_loop().call_later(self._chat_interval, expire)
+
+    async def _attempts(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
         args: Any,
@@ -156,7 +217,7 @@ class Throttle(BaseRateLimiter[None]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         for attempt in range(self._max_retries + 1):
             if paced_chat is not None:
-                self._last_sent[paced_chat] = self._clock()
+                await self._take_slot(paced_chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

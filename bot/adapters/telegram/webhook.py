@@ -15,13 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
-__all__ = ["HEALTH_PATH", "MAX_BODY", "AnyApplication", "WebhookServer"]
+__all__ = ["HEALTH_PATH", "MAX_BODY", "AnyApplication", "WebhookServer", "parse_update"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +43,32 @@ class _UpdateHandler(RequestHandler):
         if not hmac.compare_digest(given, self._secret):
             self.set_status(403)
             return
-        try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, self._application.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
-            update = None
+        update = parse_update(self.request.body, self._application.bot)
         if update is None:
             logger.info("webhook: malformed update dropped")
             self.set_status(200)  # a 4xx/5xx would only make Telegram send it again
             return
         await self._application.process_update(update)
         self.set_status(200)
+
+
+def parse_update(body: bytes | str, bot: Bot) -> Update | None:
+    """The update in a webhook body, or None for anything Telegram would not send: not JSON,
+    not an object, an update id or a chat or user id that is not an integer, or fields of the
+    wrong kind (whatever the parser trips on)."""
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return None
+        update = Update.de_json(data, bot)
+    except Exception:  # any failure to parse means "not an update"
+        return None
+    chat, user = update.effective_chat, update.effective_user
+    if (chat is not None and type(chat.id) is not int) or (
+        user is not None and type(user.id) is not int
+    ):
+        return None
+    return update
 
 
 class _HealthHandler(RequestHandler):
