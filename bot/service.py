@@ -160,6 +160,10 @@ class ChatService:
         snapshot = cached or await self._store.get(key)
         for _ in range(MAX_ATTEMPTS):
             if update_id is not None and update_id in snapshot.recent:
+                if cached is not None and replay_id is not None:
+                    # Replay only what the store holds: another process may have moved on.
+                    cached, snapshot = None, await self._store.get(key)
+                    continue
                 return _duplicate(snapshot, hint, today, replay_id=replay_id, turn=replay_turn)
             old, _lost = decode(snapshot.data)
             result = transition(old, event, today=today, hint=hint)

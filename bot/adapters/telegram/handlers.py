@@ -165,7 +165,10 @@ class TelegramHandlers:
     async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked the bot: delete what we keep about them."""
         member = update.my_chat_member
-        if member is None or member.chat.type != ChatType.PRIVATE:
+        # A forged update may lack what Telegram always sends.
+        if member is None or member.chat is None or member.new_chat_member is None:
+            return
+        if member.chat.type != ChatType.PRIVATE:
             return
         if member.new_chat_member.status in {ChatMemberStatus.BANNED, ChatMemberStatus.LEFT}:
             await self._service.forget(self._keys.for_chat(member.chat.id))

@@ -54,8 +54,8 @@ class _UpdateHandler(RequestHandler):
 
 def parse_update(body: bytes | str, bot: Bot) -> Update | None:
     """The update in a webhook body, or None for anything Telegram would not send: not JSON,
-    not an object, an update id or a chat or user id that is not an integer, or fields of the
-    wrong kind (whatever the parser trips on)."""
+    not an object, an update, chat, user or message id that is not an integer, or fields of
+    the wrong kind (whatever the parser trips on)."""
     try:
         data = json.loads(body)
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
@@ -63,12 +63,13 @@ def parse_update(body: bytes | str, bot: Bot) -> Update | None:
         update = Update.de_json(data, bot)
     except Exception:  # any failure to parse means "not an update"
         return None
-    chat, user = update.effective_chat, update.effective_user
-    if (chat is not None and type(chat.id) is not int) or (
-        user is not None and type(user.id) is not int
-    ):
-        return None
-    return update
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    ids = [
+        chat.id if chat is not None else 0,
+        user.id if user is not None else 0,
+        message.message_id if message is not None else 0,
+    ]
+    return update if all(type(i) is int for i in ids) else None
 
 
 class _HealthHandler(RequestHandler):
