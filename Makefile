@@ -49,6 +49,10 @@ update: extract
 		fi; \
 	done
 
+# The soak test: 2,000 simulated people against two webhook workers, with faults (README).
+soak: $(STAMP) compile redis-server
+	$(BIN)/python -m soak.soak
+
 # Peers for `make bench`: own venv (aiogram 3.31 pins pydantic < 2.14; the bot needs >= 2.14).
 PEERS := $(VENV)/peers
 $(PEERS)/.installed-stamp:
