@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test compile extract update stats soak bench bench-peers clean redis-server
+.PHONY: run test compile extract update stats soak soak-quick fuzz bench bench-peers clean redis-server
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ update: extract
 # The soak test: 2,000 simulated people against two webhook workers, with faults (README).
 soak: $(STAMP) compile redis-server
 	$(BIN)/python -m soak.soak
+
+soak-quick: $(STAMP) compile redis-server
+	$(BIN)/python -m soak.soak --quick
+
+# The fuzz test in its long mode (the normal test run does a bounded number of examples).
+fuzz: $(STAMP) compile redis-server
+	DECREEBOT_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/adapters/test_fuzz.py -k random_updates
 
 # Peers for `make bench`: own venv (aiogram 3.31 pins pydantic < 2.14; the bot needs >= 2.14).
 PEERS := $(VENV)/peers
