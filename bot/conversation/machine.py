@@ -190,7 +190,7 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
     rows = tuple(
         tuple(buttons[i : i + question.per_row]) for i in range(0, len(buttons), question.per_row)
     )
-    return Reply(tuple(parts), (*rows, nav_row(back=True)), edit=edit)
+    return Reply(tuple(parts), (*rows, nav_row()), edit=edit)
 
 
 def _render(state: State, today: date, *, edit: bool) -> Reply:
@@ -202,7 +202,7 @@ def _render(state: State, today: date, *, edit: bool) -> Reply:
     if state.step is Step.QUESTION:
         return _question(state, today, edit=edit)
     if state.step is Step.COUNTRY_TEXT:
-        return Reply((Msg(_TYPE_COUNTRY),), (nav_row(back=True),), edit=edit)
+        return Reply((Msg(_TYPE_COUNTRY),), (nav_row(),), edit=edit)
     if state.step is Step.REVIEW:
         return replace(review(state), edit=edit)
     return replace(result_reply(decide(facts_of(state), on=today), state), edit=edit)

@@ -126,11 +126,9 @@ _OPEN_GROUNDS = frozenset({"grounds_study", "grounds_compatriot_program", "groun
 
 
 def _key_reason(finding: Finding) -> str | None:
-    """The one reason that explains an answer other than "affected"."""
+    """The one reason that explains "not affected" or "unclear" (separate rules have their own)."""
     if finding.outcome is Outcome.NOT_AFFECTED:
         return finding.reasons[-1]
-    if finding.outcome is Outcome.SEPARATE_RULES:
-        return "citizenship_ukraine"
     if finding.outcome is Outcome.UNCLEAR:
         return next((r for r in finding.reasons if r in _OPEN_GROUNDS), "facts_missing")
     return None

@@ -90,10 +90,9 @@ def introduction(mode: Mode | None = None) -> Reply:
     return Reply((*welcome(mode), safety()))
 
 
-def nav_row(*, back: bool) -> tuple[Button, ...]:
+def nav_row() -> tuple[Button, ...]:
     """Back and start over, under every question."""
-    restart = Button(Msg(N_("↺ Start over")), "nav:restart")
-    return (Button(Msg(N_("← Back")), "nav:back"), restart) if back else (restart,)
+    return (Button(Msg(N_("← Back")), "nav:back"), Button(Msg(N_("↺ Start over")), "nav:restart"))
 
 
 def review(state: State) -> Reply:
@@ -109,7 +108,7 @@ def review(state: State) -> Reply:
     rows = (
         (Button(Msg(N_("Show the result")), "nav:result"),),
         *edits,
-        nav_row(back=True),
+        nav_row(),
     )
     return Reply(
         (Msg.of(N_("Please check the answers:\n{items}"), items=Bullets(tuple(lines))),),

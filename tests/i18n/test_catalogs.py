@@ -322,7 +322,7 @@ def _static_buttons() -> list[Button]:
         Button(Msg.of("Change: {question}", question=Msg(q.title)), "") for q in QUESTIONS.values()
     ]
     buttons += [b for row in mode_picker().buttons for b in row]
-    buttons += list(nav_row(back=True))
+    buttons += list(nav_row())
     buttons += [Button(Country(code), "") for code in (*COMMON, STATELESS)]
     buttons += [Button(name, "") for name in LANGUAGE_NAMES.values()]
     buttons += [Button(Msg("Another country"), ""), Button(Msg(OPEN_PRIVATE_CHAT), "")]
