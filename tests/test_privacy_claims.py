@@ -20,6 +20,7 @@ from telegram.error import BadRequest, NetworkError, TimedOut
 from bot.adapters.telegram.app import PACE_PREFIX, build_application, prepare
 from bot.adapters.telegram.handlers import TelegramHandlers
 from bot.adapters.telegram.run import serve_webhook
+from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import MAX_BODY, WebhookServer, parse_update
 from bot.compose import build_parts, build_store, key_secret
@@ -303,6 +304,7 @@ def test_library_loggers_are_capped() -> None:
 async def test_error_logs_name_the_class_only(caplog: pytest.LogCaptureFixture) -> None:
     """A handler error is logged as its class, never its message (it may quote a person)."""
     handlers = TelegramHandlers(
+        bot=SendingBot("1:token"),
         service=build_parts(Settings(_env_file=None), warn_memory=False).service,
         renderer=make_renderer(),
         keys=KeyMaker(b"s", 1),

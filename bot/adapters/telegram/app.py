@@ -20,8 +20,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts
@@ -41,6 +43,8 @@ MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en"
 PACE_PREFIX = "dcb:p:"
 #: Updates processed at once; the store keeps each conversation consistent regardless.
 CONCURRENT_UPDATES = 64
+#: Connections to the Bot API for calls (PTB's default).
+REQUEST_POOL = 256
 
 
 class _RedisPace:
@@ -65,12 +69,18 @@ def build_application(parts: Parts) -> AnyApplication:
         raise SystemExit(msg)
     # PTB 22 reports time spans as timedelta with this set, and warns without it.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    bot = SendingBot(
+        settings.token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_base_url.replace("/bot", "/file/bot"),
+        # What ApplicationBuilder would build: a pool for calls, one connection for polls.
+        request=HTTPXRequest(connection_pool_size=REQUEST_POOL),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=Throttle(overall_per_second=settings.overall_rate),
+    )
     return (
         ApplicationBuilder()
-        .token(settings.token.get_secret_value())
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.api_base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(Throttle(overall_per_second=settings.overall_rate))
+        .bot(bot)
         .concurrent_updates(CONCURRENT_UPDATES)
         .application_class(_Application)
         .build()
@@ -93,7 +103,11 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     """Learn who we are, register handlers, and set menus and descriptions per language."""
     bot = application.bot
     parts.username = bot.username
+    if not isinstance(bot, SendingBot):
+        msg = "the application must be built by build_application"
+        raise TypeError(msg)
     handlers = TelegramHandlers(
+        bot=bot,
         service=parts.service,
         renderer=parts.renderer,
         keys=KeyMaker(key_secret, bot.id),

@@ -16,7 +16,6 @@ from datetime import date
 
 from telegram import (
     CallbackQuery,
-    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -27,6 +26,7 @@ from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.adapters.telegram.sending import SendingBot
 from bot.conversation import (
     Back,
     Event,
@@ -87,11 +87,6 @@ class _Outgoing:
     markup: str | None
     edit: bool
 
-    @property
-    def api_kwargs(self) -> dict[str, object] | None:
-        """`reply_markup` already serialised: PTB sends a string parameter as it is."""
-        return {"reply_markup": self.markup} if self.markup else None
-
 
 class TelegramHandlers:
     """The PTB callbacks, closing over the service, the renderer and the key maker."""
@@ -99,12 +94,14 @@ class TelegramHandlers:
     def __init__(
         self,
         *,
+        bot: SendingBot,
         service: ChatService,
         renderer: Renderer,
         keys: KeyMaker,
         bot_username: str,
         today: type[date] = date,
     ) -> None:
+        self._bot = bot
         self._service = service
         self._renderer = renderer
         self._keys = keys
@@ -153,14 +150,14 @@ class TelegramHandlers:
         chat = update.effective_chat
         event = decode_button(query.data or "") if isinstance(query.data, str) else None
         if event is None or chat is None or chat.type != ChatType.PRIVATE:
-            await _answer(query)
+            await self._answer(query)
             return
         hint = _hint(query.from_user)
         with self._admit(chat.id) as admitted:
             if admitted:
                 await self._handle(update, event, hint, kind="button", query=query)
                 return
-        await _answer(query)  # dropped: at least the spinner stops
+        await self._answer(query)  # dropped: at least the spinner stops
 
     async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The person blocked the bot: delete what we keep about them."""
@@ -228,7 +225,7 @@ class TelegramHandlers:
             replay=True,
         )
         if query is not None:
-            await _answer(query)
+            await self._answer(query)
         if handled.wipe and message is not None:
             await _wipe(update, message, handled.wipe_from)
         try:
@@ -257,12 +254,13 @@ class TelegramHandlers:
             query.message if query is not None and isinstance(query.message, Message) else None
         )
         if handled.replay:
-            await _replay(chat, pressed, self._messages(handled))
+            await self._replay(chat.id, pressed, self._messages(handled))
             return
+        bot = self._bot
         for outgoing in self._messages(handled):
             if outgoing.edit and pressed is not None:
                 try:
-                    await pressed.edit_text(outgoing.text, api_kwargs=outgoing.api_kwargs)
+                    await bot.edit_text(chat.id, pressed.message_id, outgoing.text, outgoing.markup)
                     pressed = None  # edit one message at most, the one pressed
                     continue
                 except BadRequest as exc:
@@ -270,7 +268,28 @@ class TelegramHandlers:
                         pressed = None
                         continue
                     # Too old or deleted: send it as a new message instead.
-            await chat.send_message(outgoing.text, api_kwargs=outgoing.api_kwargs)
+            await bot.send_text(chat.id, outgoing.text, outgoing.markup)
+
+    async def _replay(
+        self, chat_id: int, pressed: Message | None, outgoing: list[_Outgoing]
+    ) -> None:
+        """The current screen again, for an update delivered again whose reply may be lost
+        (the process that applied it died before replying): in place of the pressed message,
+        which changes nothing if the reply did arrive; for a typed message, as a new one."""
+        if len(outgoing) != 1:
+            return
+        screen = outgoing[0]
+        if pressed is None:
+            await self._bot.send_text(chat_id, screen.text, screen.markup)
+            return
+        with contextlib.suppress(BadRequest):  # "not modified": the first reply did arrive
+            await self._bot.edit_text(chat_id, pressed.message_id, screen.text, screen.markup)
+
+    async def _answer(self, query: CallbackQuery) -> None:
+        try:
+            await self._bot.answer_query(query.id)
+        except TelegramError:
+            logger.info("callback answer failed")  # too old: the spinner has gone by itself
 
     def _messages(self, handled: Handled) -> list[_Outgoing]:
         """Replies merged into as few messages as possible (fewer messages, calmer chat)."""
@@ -322,7 +341,7 @@ class TelegramHandlers:
         assert chat is not None
         lang = await self._service.language(self._keys.for_chat(chat.id), hint)
         try:
-            await chat.send_message(self._renderer.text(Msg(message_id), lang))
+            await self._bot.send_text(chat.id, self._renderer.text(Msg(message_id), lang))
         except BadRequest as exc:
             _refused(exc)
 
@@ -403,27 +422,6 @@ def _chunks(text: str) -> list[str]:
         current = paragraph[:limit]
     chunks.append(current)
     return chunks
-
-
-async def _answer(query: CallbackQuery) -> None:
-    try:
-        await query.answer()
-    except TelegramError:
-        logger.info("callback answer failed")  # too old: the spinner has gone by itself
-
-
-async def _replay(chat: Chat, pressed: Message | None, outgoing: list[_Outgoing]) -> None:
-    """The current screen again, for an update delivered again whose reply may be lost (the
-    process that applied it died before replying): in place of the pressed message, which
-    changes nothing if the reply did arrive; for a typed message, as a new message."""
-    if len(outgoing) != 1:
-        return
-    screen = outgoing[0]
-    if pressed is None:
-        await chat.send_message(screen.text, api_kwargs=screen.api_kwargs)
-        return
-    with contextlib.suppress(BadRequest):  # "not modified": the first reply did arrive
-        await pressed.edit_text(screen.text, api_kwargs=screen.api_kwargs)
 
 
 async def _wipe(update: Update, message: Message, first: int | None) -> None:

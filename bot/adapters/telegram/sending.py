@@ -1,0 +1,40 @@
+"""`SendingBot`: PTB's `ExtBot`, plus the three calls the handlers make on every update.
+
+PTB's `send_message` and `edit_message_text` turn Telegram's answer into a `Message`, with
+its keyboard rebuilt button by button, and nothing here reads it: that parsing cost more
+than our own work for the update. These calls go the same way through PTB (defaults, the
+rate limiter, the request, error mapping to `BadRequest`, `Forbidden`, `RetryAfter`), and
+stop before the parsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import ExtBot
+
+__all__ = ["SendingBot"]
+
+
+class SendingBot(ExtBot[None]):
+    """`ExtBot` with `send_text`, `edit_text` and `answer_query`, which return nothing."""
+
+    async def send_text(self, chat_id: int, text: str, markup: str | None = None) -> None:
+        """sendMessage; `markup` is the inline keyboard already serialised (JSON)."""
+        data: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if markup is not None:
+            data["reply_markup"] = markup
+        await self._post("sendMessage", data)
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, markup: str | None = None
+    ) -> None:
+        """editMessageText of one of the bot's messages in a chat."""
+        data: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
+        if markup is not None:
+            data["reply_markup"] = markup
+        await self._post("editMessageText", data)
+
+    async def answer_query(self, query_id: str) -> None:
+        """answerCallbackQuery with no text: the phone stops its spinner."""
+        await self._post("answerCallbackQuery", {"callback_query_id": query_id})
