@@ -54,21 +54,21 @@ def _pct(sorted_vals: list[int], p: float) -> float:
 
 
 class RoundTrips:
-    """Counts requests written to Redis sockets (one per round trip, pipelines included)."""
+    """Counts writes to the store's Redis connection (one per round trip)."""
 
     count = 0
 
     @classmethod
     def install(cls) -> None:
-        from redis.asyncio.connection import AbstractConnection
+        from bot.storage.resp import _Connection
 
-        original = AbstractConnection.send_packed_command
+        original = _Connection.send
 
-        async def counted(self: Any, command: Any, check_health: bool = True) -> None:
+        def counted(self: Any, data: bytes, count: int = 1) -> Any:
             cls.count += 1
-            await original(self, command, check_health)
+            return original(self, data, count)
 
-        AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+        _Connection.send = counted  # type: ignore[method-assign]
 
 
 class Bench:

@@ -8,14 +8,9 @@ record ever reaches Redis, and neither is logged or put into exception messages.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-from redis import exceptions as redis_errors
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
 
 from bot.storage.base import (
     ABSENT,
@@ -30,14 +25,12 @@ from bot.storage.base import (
     next_version,
     validate_cas_args,
 )
+from bot.storage.resp import Arg, Endpoint, ReplyError, RespClient, Script
 
 __all__ = ["RedisStore"]
 
 CONNECT_TIMEOUT_SECONDS = 2.0
 SOCKET_TIMEOUT_SECONDS = 2.0
-POOL_WAIT_SECONDS = 5.0
-"""How long a caller waits for a free pooled connection before StoreUnavailable."""
-HEALTH_CHECK_INTERVAL_SECONDS = 10
 
 # KEYS[1] conversation key
 # ARGV[1] expected version, canonical decimal ("0" = absent)
@@ -106,31 +99,34 @@ _STATUS = {1: CasStatus.OK, 2: CasStatus.CONFLICT, 3: CasStatus.DUPLICATE}
 
 # Server replies that mean "cannot serve now" rather than "your request is wrong".
 _UNAVAILABLE_REPLIES = ("LOADING", "BUSY", "MISCONF", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN")
+_RETRY_PAUSE = 0.01  # seconds before trying a lost connection's command on a new one
 
 
 def _is_unavailable(exc: BaseException) -> bool:
-    if isinstance(
-        exc,
-        redis_errors.ConnectionError  # also BusyLoading, MaxConnections, auth failures
-        | redis_errors.TimeoutError
-        | redis_errors.OutOfMemoryError
-        | redis_errors.ReadOnlyError
-        | OSError,  # includes the builtin TimeoutError raised by asyncio timeouts
-    ):
+    if isinstance(exc, OSError):  # ConnectionError, TimeoutError, refused, TLS errors
         return True
-    return isinstance(exc, redis_errors.ResponseError) and str(exc).startswith(_UNAVAILABLE_REPLIES)
+    return isinstance(exc, ReplyError) and str(exc).startswith(_UNAVAILABLE_REPLIES)
 
 
-@contextlib.contextmanager
-def _translate_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        if _is_unavailable(exc):
-            # Only the error class: redis messages carry addresses, never keys, but the
-            # caller needs no more than "the store is down".
-            raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
-        raise
+async def _once_more(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Run `call`, translating errors; a connection lost is tried once more on a new one
+    (Redis restarted, or closed an idle socket). Trying a compare-and-set again is safe:
+    if the first did land, the second sees the new version and reports DUPLICATE (with an
+    update id) or CONFLICT, never a second write. A timeout is not tried again, so a caller
+    waits at most one timeout."""
+    for attempt in (1, 2):
+        try:
+            return await call()
+        except ConnectionError:
+            if attempt == 2:
+                raise StoreUnavailable("redis unavailable (ConnectionError)") from None
+            await asyncio.sleep(_RETRY_PAUSE)
+        except Exception as exc:
+            if _is_unavailable(exc):
+                # Only the error class: the caller needs no more than "the store is down".
+                raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
+            raise
+    raise AssertionError  # unreachable
 
 
 class RedisStore:
@@ -138,19 +134,17 @@ class RedisStore:
 
     def __init__(
         self,
-        client: Redis,
+        client: RespClient,
         *,
         ttl_seconds: int,
         first_version: Callable[[], int] = first_version_one,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
-        if client.connection_pool.connection_kwargs.get("decode_responses"):
-            raise ValueError("the Redis client must return bytes (decode_responses=False)")
         self._client = client
         self._ttl_ms = str(int(ttl_seconds * 1000))
-        self._cas = client.register_script(_CAS_SCRIPT)
-        self._pace = client.register_script(_PACE_SCRIPT)
+        self._cas = Script(client, _CAS_SCRIPT)
+        self._pace = Script(client, _PACE_SCRIPT)
         self._first_version = first_version
 
     @classmethod
@@ -159,42 +153,19 @@ class RedisStore:
         url: str,
         *,
         ttl_seconds: int,
-        max_connections: int = 64,
         first_version: Callable[[], int] = first_version_one,
     ) -> RedisStore:
-        """A store with its own blocking pool and short timeouts.
-
-        The blocking pool makes a burst beyond ``max_connections`` wait for a free
-        connection (the default pool raises instead). Short timeouts turn a dead server
-        into ``StoreUnavailable`` quickly; broken pooled connections are replaced on
-        their next use, so the store recovers by itself once Redis is back.
-        """
-        pool: BlockingConnectionPool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=max_connections,
-            timeout=POOL_WAIT_SECONDS,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_keepalive=True,
-            health_check_interval=HEALTH_CHECK_INTERVAL_SECONDS,
-            # One quick retry on a fresh connection covers a socket the server closed
-            # (restart, idle timeout). Retrying compare-and-set is safe: if the first
-            # attempt did land, the retry sees the new version and reports DUPLICATE
-            # (with an update id) or CONFLICT, never a second write. Timeouts are not
-            # retried, so a caller waits at most one socket timeout per attempt.
-            retry=Retry(
-                ExponentialWithJitterBackoff(base=0.01, cap=0.1),
-                retries=1,
-                supported_errors=(redis_errors.ConnectionError,),
-            ),
+        """A store on one pipelined connection with short timeouts: a dead server becomes
+        ``StoreUnavailable`` quickly, and the store recovers by itself once Redis is back."""
+        client = RespClient(
+            Endpoint.from_url(url),
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            timeout=SOCKET_TIMEOUT_SECONDS,
         )
-        return cls(Redis.from_pool(pool), ttl_seconds=ttl_seconds, first_version=first_version)
+        return cls(client, ttl_seconds=ttl_seconds, first_version=first_version)
 
     async def get(self, key: str) -> Snapshot:
-        with _translate_errors():
-            raw = await self._client.get(key)
-        if isinstance(raw, str):  # excluded by the constructor check; narrows the type
-            raise TypeError("the Redis client must return bytes")
+        raw = await _once_more(lambda: self._client.call(b"GET", key))
         return decode_record(raw)
 
     async def compare_and_set(
@@ -202,7 +173,7 @@ class RedisStore:
     ) -> CasResult:
         payload = validate_cas_args(expected, data)
         version = next_version(expected, self._first_version)
-        args: list[Any] = [
+        args: list[Arg] = [
             str(expected),
             "" if update_id is None else encode_id(update_id),
             b"0" if payload is None else b"1",
@@ -210,13 +181,12 @@ class RedisStore:
             b"" if payload is None else payload,
             self._ttl_ms,
         ]
-        with _translate_errors():
-            try:
-                reply = await self._cas(keys=[key], args=args)
-            except redis_errors.ResponseError as exc:
-                if str(exc).startswith("MALFORMED"):
-                    raise ValueError("malformed state record") from exc
-                raise
+        try:
+            reply = await _once_more(lambda: self._cas([key], args))
+        except ReplyError as exc:
+            if "MALFORMED" in str(exc):
+                raise ValueError("malformed state record") from None
+            raise
         code, body = int(reply[0]), bytes(reply[1])
         status = _STATUS[code]
         if status is not CasStatus.OK:
@@ -227,8 +197,7 @@ class RedisStore:
         return CasResult(status, Snapshot(version, payload, recent))
 
     async def delete(self, key: str) -> None:
-        with _translate_errors():
-            await self._client.delete(key)
+        await _once_more(lambda: self._client.call(b"DEL", key))
 
     async def book_slot(self, key: str, *, interval: float) -> float:
         """Book this moment in a pace shared by processes, if it is free: 0.0 when booked,
@@ -238,16 +207,15 @@ class RedisStore:
         a TTL that ends then. Spaces a chat's messages across processes (see
         ``bot.adapters.telegram.throttle``).
         """
-        with _translate_errors():
-            waited = await self._pace(keys=[key], args=[str(round(interval * 1000))])
+        ms = str(round(interval * 1000))
+        waited = await _once_more(lambda: self._pace([key], [ms]))
         return max(0, int(waited)) / 1000
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._client.ping())
+            return bool(await self._client.call(b"PING") == b"PONG")
         except Exception:
             return False
 
     async def close(self) -> None:
-        with _translate_errors():
-            await self._client.aclose(close_connection_pool=True)
+        await self._client.close()

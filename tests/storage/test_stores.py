@@ -358,22 +358,17 @@ async def test_redis_malformed_record_is_an_error(redis_store: RedisStore, redis
 
 
 @pytest.mark.redis
-async def test_redis_client_must_return_bytes(redis_url: str) -> None:
-    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+async def test_redis_concurrent_commands_share_one_connection(redis_url: str) -> None:
+    """Hundreds of callers at once: each gets its own reply, in one pipelined connection."""
+    store = RedisStore.from_url(redis_url, ttl_seconds=TTL)
     try:
-        with pytest.raises(ValueError, match="bytes"):
-            RedisStore(client, ttl_seconds=TTL)
-    finally:
-        await client.aclose()
-
-
-@pytest.mark.redis
-async def test_redis_pool_waits_instead_of_failing(redis_url: str) -> None:
-    store = RedisStore.from_url(redis_url, ttl_seconds=TTL, max_connections=2)
-    try:
-        await write(store, b"x")
-        snaps = await asyncio.gather(*(store.get(KEY) for _ in range(200)))
-        assert {s.data for s in snaps} == {b"x"}
+        keys = [f"k{i}" for i in range(200)]
+        await asyncio.gather(*(write(store, k.encode(), key=k) for k in keys))
+        snaps = await asyncio.gather(*(store.get(k) for k in keys))
+        assert [s.data for s in snaps] == [k.encode() for k in keys]
+        with redis.Redis.from_url(redis_url) as client:
+            clients = [c for c in client.client_list() if c["cmd"] != "client|list"]
+        assert len(clients) == 1
     finally:
         await store.close()
 
