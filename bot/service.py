@@ -1,7 +1,8 @@
 """`ChatService`: load → transition → compare-and-set, atomic per conversation.
 
 One normal update costs one store round trip: the last snapshot this process wrote is kept
-in a small cache, and the compare-and-set script checks it is still current. When another
+in a small cache (a conversation not in it is taken to be new), and the compare-and-set
+script checks it is still current. When another
 process (or task) got there first, the script answers with the current snapshot and the
 transition is computed again from it, so no answer is lost or applied twice. Duplicate
 Telegram deliveries are recognised by their `update_id` and dropped.
@@ -19,7 +20,7 @@ from bot.conversation import Event, Reply, State, Transition, decode, encode, sc
 from bot.conversation.machine import negotiate
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
-from bot.storage import CasStatus, Snapshot, StateStore, StoreUnavailable
+from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
 
 __all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
 
@@ -156,13 +157,16 @@ class ChatService:
         # (the conversation started afresh) came as a new message, not to be shown twice.
         pressed_turn = getattr(event, "turn", None)
         replay_turn = pressed_turn + 1 if isinstance(pressed_turn, int) else None
-        cached = self._cache.get(key)
-        snapshot = cached or await self._store.get(key)
+        # Not in the cache: most likely someone new, so start from "nothing stored" without
+        # reading; if something is stored, the compare-and-set answers with it (one round
+        # trip either way, where reading first would cost two).
+        snapshot = self._cache.get(key) or ABSENT
+        guessed = True  # `snapshot` may not be what the store holds
         for _ in range(MAX_ATTEMPTS):
             if update_id is not None and update_id in snapshot.recent:
-                if cached is not None and replay_id is not None:
+                if guessed and replay_id is not None:
                     # Replay only what the store holds: another process may have moved on.
-                    cached, snapshot = None, await self._store.get(key)
+                    guessed, snapshot = False, await self._store.get(key)
                     continue
                 return _duplicate(snapshot, hint, today, replay_id=replay_id, turn=replay_turn)
             old, _lost = decode(snapshot.data)
@@ -170,10 +174,10 @@ class ChatService:
             new = _with_first_message(result.state, message_id)
             data = encode(new) if new is not None else None
             if data == snapshot.data:
-                if cached is not None:
-                    # No write means no compare-and-set to catch a stale cache (another
-                    # process may have moved on): decide again on what the store holds.
-                    cached, snapshot = None, await self._store.get(key)
+                if guessed:
+                    # No write means no compare-and-set to check the guess (another process
+                    # may have moved on): decide again on what the store holds.
+                    guessed, snapshot = False, await self._store.get(key)
                     continue
                 # Nothing changed (a double press, /help): no write, so concurrent no-ops
                 # never make each other retry. Such an event is not recorded for dedupe; a
@@ -183,6 +187,7 @@ class ChatService:
                 key, expected=snapshot.version, data=data, update_id=update_id
             )
             self._cache.put(key, written.snapshot)
+            guessed = False
             if written.status is CasStatus.OK:
                 return _handled(result, old, hint)
             if written.status is CasStatus.DUPLICATE:

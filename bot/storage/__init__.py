@@ -2,6 +2,7 @@
 implementations, and the keyed-hash conversation keys."""
 
 from bot.storage.base import (
+    ABSENT,
     CasResult,
     CasStatus,
     Snapshot,
@@ -14,6 +15,7 @@ from bot.storage.memory import MemoryStore
 from bot.storage.redis import RedisStore
 
 __all__ = [
+    "ABSENT",
     "CasResult",
     "CasStatus",
     "KeyMaker",

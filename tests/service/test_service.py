@@ -12,9 +12,17 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation import Answer, Forget, SetLanguage, Start, decode
+from bot.conversation import Answer, Forget, Info, SetLanguage, Start, decode
 from bot.service import ChatService
-from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
+from bot.storage import (
+    CasResult,
+    KeyMaker,
+    MemoryStore,
+    RedisStore,
+    Snapshot,
+    StateStore,
+    random_first_version,
+)
 from tests.conftest import TODAY
 from tests.redis_server import RedisServer, all_keys_with_ttl
 from tests.service.race_worker import ANSWERS
@@ -85,6 +93,63 @@ class TestService:
         assert forgotten.wipe
         assert forgotten.wipe_from == 7
         assert (await store.get("k")).data is None
+
+
+    async def test_store_calls_per_update(self, store: StateStore) -> None:
+        """A new person costs one call (no read first); a conversation this process does not
+        know is still found, at the cost of a second call; a known one costs one."""
+        counted = _Counting(store)
+        service = ChatService(store=counted, ttl_seconds=600)
+        await service.handle("k", Start(payload="uz-self"), today=TODAY, update_id=1)
+        assert counted.calls == ["compare_and_set"]
+        state, _ = decode((await store.get("k")).data)
+        assert state is not None
+
+        counted.calls.clear()
+        await service.handle("k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2)
+        assert counted.calls == ["compare_and_set"]
+
+        counted.calls.clear()
+        other = ChatService(store=counted, ttl_seconds=600)  # another process, after a restart
+        answered = await other.handle(
+            "k", Answer(state.turn + 1, "age_band", "18_to_65"), today=TODAY, update_id=3, hint="ru"
+        )
+        assert counted.calls == ["compare_and_set", "compare_and_set"]
+        assert answered.lang == "uz"  # what is stored, not the app's language
+        final, _ = decode((await store.get("k")).data)
+        assert final is not None
+        assert final.answers == {"sex": "male", "age_band": "18_to_65"}
+
+        counted.calls.clear()
+        helped = await ChatService(store=counted, ttl_seconds=600).handle(
+            "k", Info("help"), today=TODAY, update_id=4, hint="ru"
+        )
+        assert counted.calls == ["get"]  # a no-op: the guess is checked by reading
+        assert helped.lang == "uz"
+
+
+class _Counting:
+    """A store that records which of its methods were called."""
+
+    def __init__(self, inner: StateStore) -> None:
+        self._inner = inner
+        self.calls: list[str] = []
+
+    async def get(self, key: str) -> Snapshot:
+        self.calls.append("get")
+        return await self._inner.get(key)
+
+    async def compare_and_set(
+        self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
+    ) -> CasResult:
+        self.calls.append("compare_and_set")
+        return await self._inner.compare_and_set(
+            key, expected=expected, data=data, update_id=update_id
+        )
+
+    async def delete(self, key: str) -> None:
+        self.calls.append("delete")
+        await self._inner.delete(key)
 
 
 class TestRedisOutage:
