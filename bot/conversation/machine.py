@@ -8,6 +8,7 @@ is recognised and answered with the current question, never applied to the wrong
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -77,6 +78,13 @@ def facts_of(state: State) -> Facts:
     elif isinstance(answers.get("documents"), str):
         answers["documents"] = [str(answers["documents"])]
     return Facts.model_validate(answers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decide(facts: Facts, today: date) -> Finding:
+    """`decide`, remembered: it is pure, and people give the same few answers (it was most of
+    a transition's cost)."""
+    return decide(facts, on=today)
 
 
 def transition(
@@ -149,7 +157,7 @@ def _start(
 
 def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
     """Ask the first missing fact; with none missing, review the answers or show the result."""
-    finding = decide(facts_of(state), on=today)
+    finding = _decide(facts_of(state), today)
     if finding.missing:
         return _ask(state, finding.missing[0], today, edit=edit)
     if len(state.answers) >= REVIEW_FROM and state.step is not Step.REVIEW:
@@ -177,7 +185,7 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
     options = question.options
     if question.fact == "documents":
         # Offer only what counts for this application, each with its official name.
-        accepted = [d.value for d in decide(facts_of(state), on=today).accepted_documents]
+        accepted = [d.value for d in _decide(facts_of(state), today).accepted_documents]
         options = tuple(o for o in options if o.value in accepted or o.value == "none")
         names = Bullets(tuple(Msg(DOCUMENT_TEXT[value]) for value in accepted))
         parts = [Msg.of(question.text[mode], documents=names)]
@@ -205,7 +213,7 @@ def _render(state: State, today: date, *, edit: bool) -> Reply:
         return Reply((Msg(_TYPE_COUNTRY),), (nav_row(),), edit=edit)
     if state.step is Step.REVIEW:
         return replace(review(state), edit=edit)
-    return replace(result_reply(decide(facts_of(state), on=today), state), edit=edit)
+    return replace(result_reply(_decide(facts_of(state), today), state), edit=edit)
 
 
 def screen(state: State, today: date) -> Reply | None:
@@ -353,7 +361,7 @@ def _on_edit(state: State, event: Edit, today: date) -> Transition:
 
 
 def _on_nav(state: State, event: Nav, today: date) -> Transition:
-    finding = decide(facts_of(state), on=today)
+    finding = _decide(facts_of(state), today)
     if event.to == "review" and state.step is Step.RESULT:
         moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
         return Transition(moved, (review(moved),))
