@@ -20,7 +20,7 @@ from bot.conversation import Event, Reply, State, Transition, decode, encode, sc
 from bot.conversation.machine import negotiate
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
-from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
+from bot.storage import ABSENT, Booking, CasStatus, Snapshot, StateStore, StoreUnavailable
 
 __all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
 
@@ -53,6 +53,9 @@ class Handled:
     #: The latest update delivered again: `replies` is the current screen, in case the first
     #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
+    #: The `booking` asked for, tried with the write: 0.0 booked, else seconds until free
+    #: (nothing booked); None when nothing was tried.
+    booked: float | None = None
 
 
 class _Cache:
@@ -105,11 +108,13 @@ class ChatService:
         message_id: int | None = None,
         hint: str | None = None,
         replay: bool = False,
+        booking: Booking | None = None,
     ) -> Handled:
         """Apply `event` to the conversation under `key`; never raises for a store outage.
 
         With `replay`, a delivery of the latest applied update again answers with the current
-        screen: the process that applied it may have died before replying.
+        screen: the process that applied it may have died before replying. A `booking` (the
+        chat's pace for a new message) is tried with the write, in the same round trip.
         """
         try:
             return await self._handle(
@@ -120,6 +125,7 @@ class ChatService:
                 message_id=message_id,
                 hint=hint,
                 replay=replay,
+                booking=booking,
             )
         except StoreUnavailable:
             self._cache.drop(key)
@@ -151,6 +157,7 @@ class ChatService:
         message_id: int | None,
         hint: str | None,
         replay: bool,
+        booking: Booking | None,
     ) -> Handled:
         replay_id = update_id if replay else None
         # A press with a turn was answered with the screen one turn on; any other screen
@@ -184,12 +191,12 @@ class ChatService:
                 # redelivery of it is the same no-op again.
                 return _handled(result, old, hint)
             written = await self._store.compare_and_set(
-                key, expected=snapshot.version, data=data, update_id=update_id
+                key, expected=snapshot.version, data=data, update_id=update_id, booking=booking
             )
             self._cache.put(key, written.snapshot)
             guessed = False
             if written.status is CasStatus.OK:
-                return _handled(result, old, hint)
+                return _handled(result, old, hint, booked=written.booked)
             if written.status is CasStatus.DUPLICATE:
                 return _duplicate(
                     written.snapshot, hint, today, replay_id=replay_id, turn=replay_turn
@@ -233,9 +240,11 @@ def _language(new: State | None, old: State | None, hint: str | None) -> str:
     return negotiate(hint) or DEFAULT_LANGUAGE
 
 
-def _handled(result: Transition, old: State | None, hint: str | None) -> Handled:
+def _handled(
+    result: Transition, old: State | None, hint: str | None, *, booked: float | None = None
+) -> Handled:
     step = result.state.step.value if result.state else None
     if result.wipe:
         first = old.first_message if old else None
         return Handled(result.replies, _language(None, old, hint), step, first, wipe=True)
-    return Handled(result.replies, _language(result.state, old, hint), step)
+    return Handled(result.replies, _language(result.state, old, hint), step, booked=booked)

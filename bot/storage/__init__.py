@@ -3,6 +3,7 @@ implementations, and the keyed-hash conversation keys."""
 
 from bot.storage.base import (
     ABSENT,
+    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -16,6 +17,7 @@ from bot.storage.redis import RedisStore
 
 __all__ = [
     "ABSENT",
+    "Booking",
     "CasResult",
     "CasStatus",
     "KeyMaker",

@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "ABSENT",
     "RECENT_LIMIT",
+    "Booking",
     "CasResult",
     "CasStatus",
     "Snapshot",
@@ -67,11 +68,24 @@ class CasStatus(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Booking:
+    """A moment to book in a pace shared by processes, with the same write (one round trip
+    for both): ``key`` holds the pace's next free moment, ``interval`` seconds apart."""
+
+    key: str
+    interval: float
+
+
+@dataclass(frozen=True, slots=True)
 class CasResult:
     """``snapshot`` is the new stored snapshot on OK, the current stored one otherwise."""
 
     status: CasStatus
     snapshot: Snapshot
+    #: With a ``Booking`` and a write: 0.0 booked now, else the seconds until the pace is
+    #: free (nothing booked). None: nothing was tried (no booking, no write, or a store
+    #: without shared paces).
+    booked: float | None = None
 
 
 class StoreUnavailable(Exception):  # noqa: N818  the name is the agreed public API
@@ -90,7 +104,8 @@ class StateStore(Protocol):
        with ``Snapshot(0, None, ())``;
     4. otherwise the data is stored with version ``expected + 1``, ``update_id`` is
        appended to ``recent`` (last ``RECENT_LIMIT`` kept) and the TTL is reset to the
-       store's TTL -> OK with the new snapshot.
+       store's TTL -> OK with the new snapshot; a ``booking`` is tried with the write
+       (``CasResult.booked``), by stores that share paces between processes.
 
     ``get`` does not extend the TTL. Every method except ``ping`` raises
     ``StoreUnavailable`` when the backend cannot be reached; ``ping`` never raises.
@@ -99,7 +114,13 @@ class StateStore(Protocol):
     async def get(self, key: str) -> Snapshot: ...
 
     async def compare_and_set(
-        self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
+        self,
+        key: str,
+        *,
+        expected: int,
+        data: bytes | None,
+        update_id: int | None = None,
+        booking: Booking | None = None,
     ) -> CasResult: ...
 
     async def delete(self, key: str) -> None: ...

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from bot.storage.base import (
     ABSENT,
+    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -79,8 +80,16 @@ class MemoryStore:
         return self._load(key, self._clock())
 
     async def compare_and_set(
-        self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
+        self,
+        key: str,
+        *,
+        expected: int,
+        data: bytes | None,
+        update_id: int | None = None,
+        booking: Booking | None = None,
     ) -> CasResult:
+        """See ``StateStore``; one process only, so no pace is shared (``booked`` is None)."""
+        del booking
         payload = validate_cas_args(expected, data)
         now = self._clock()
         current = self._load(key, now)

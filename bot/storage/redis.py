@@ -15,6 +15,7 @@ from typing import Any
 from bot.storage.base import (
     ABSENT,
     RECENT_LIMIT,
+    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -32,14 +33,35 @@ __all__ = ["RedisStore"]
 CONNECT_TIMEOUT_SECONDS = 2.0
 SOCKET_TIMEOUT_SECONDS = 2.0
 
-# KEYS[1] conversation key
+# The pace of one chat, shared by processes: if the pace key's next free moment has come,
+# book now (the next free moment becomes now + interval, with a TTL that ends then) and
+# give 0; otherwise book nothing and give the milliseconds until it comes. The server's
+# clock is the one clock all processes share.
+_BOOK_LUA = """
+local function book(key, interval)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local free = tonumber(redis.call('GET', key) or '0')
+  if free > now then
+    return free - now
+  end
+  redis.call('SET', key, string.format('%d', now + tonumber(interval)), 'PX', interval)
+  return 0
+end
+"""
+
+# KEYS[1] conversation key   KEYS[2] (optional) a pace key to book with a write
 # ARGV[1] expected version, canonical decimal ("0" = absent)
 # ARGV[2] update id in canonical base 36, or "" for none
 # ARGV[3] "1" to write, "0" to delete
 # ARGV[4] new version (decimal)   ARGV[5] payload   ARGV[6] TTL in milliseconds
-# Returns {1, kept ids} on OK, {2, current record} on CONFLICT, {3, current record} on
-# DUPLICATE; "" stands for "no record". RECENT_OLDER is filled in from RECENT_LIMIT.
-_CAS_SCRIPT = """
+# ARGV[7] (with KEYS[2]) the pace's interval in milliseconds
+# Returns {1, kept ids[, booked]} on OK, {2, current record} on CONFLICT, {3, current
+# record} on DUPLICATE; "" stands for "no record". RECENT_OLDER is filled in from
+# RECENT_LIMIT.
+_CAS_SCRIPT = (
+    _BOOK_LUA
+    + """
 local raw = redis.call('GET', KEYS[1])
 local version, ids = '0', ''
 if raw then
@@ -75,25 +97,17 @@ if uid ~= '' then
 end
 local kept = table.concat(list, ',', math.max(1, #list - RECENT_OLDER), #list)
 redis.call('SET', KEYS[1], ARGV[4] .. '|' .. kept .. '|' .. ARGV[5], 'PX', ARGV[6])
+if KEYS[2] then
+  return {1, kept, book(KEYS[2], ARGV[7])}
+end
 return {1, kept}
 """
+)
 
 _CAS_SCRIPT = _CAS_SCRIPT.replace("RECENT_OLDER", str(RECENT_LIMIT - 1))
 
-# KEYS[1] a pace key   ARGV[1] interval in ms
-# If the pace key's next free moment has come, books now: the next free moment becomes now +
-# interval, with a TTL that ends then; returns 0. Otherwise books nothing and returns the
-# milliseconds until it comes. The server's clock is the one clock all processes share.
-_PACE_SCRIPT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local free = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free > now then
-  return free - now
-end
-redis.call('SET', KEYS[1], string.format('%d', now + tonumber(ARGV[1])), 'PX', ARGV[1])
-return 0
-"""
+# KEYS[1] a pace key   ARGV[1] interval in ms   (see _BOOK_LUA)
+_PACE_SCRIPT = _BOOK_LUA + "return book(KEYS[1], ARGV[1])"
 
 _STATUS = {1: CasStatus.OK, 2: CasStatus.CONFLICT, 3: CasStatus.DUPLICATE}
 
@@ -169,7 +183,13 @@ class RedisStore:
         return decode_record(raw)
 
     async def compare_and_set(
-        self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
+        self,
+        key: str,
+        *,
+        expected: int,
+        data: bytes | None,
+        update_id: int | None = None,
+        booking: Booking | None = None,
     ) -> CasResult:
         payload = validate_cas_args(expected, data)
         version = next_version(expected, self._first_version)
@@ -181,8 +201,12 @@ class RedisStore:
             b"" if payload is None else payload,
             self._ttl_ms,
         ]
+        keys: list[Arg] = [key]
+        if booking is not None and payload is not None:
+            keys.append(booking.key)
+            args.append(str(round(booking.interval * 1000)))
         try:
-            reply = await _once_more(lambda: self._cas([key], args))
+            reply = await _once_more(lambda: self._cas(keys, args))
         except ReplyError as exc:
             if "MALFORMED" in str(exc):
                 raise ValueError("malformed state record") from None
@@ -194,7 +218,8 @@ class RedisStore:
         if payload is None:
             return CasResult(status, ABSENT)
         recent = tuple(int(i, 36) for i in body.split(b",")) if body else ()
-        return CasResult(status, Snapshot(version, payload, recent))
+        booked = max(0, int(reply[2])) / 1000 if len(reply) > 2 else None
+        return CasResult(status, Snapshot(version, payload, recent), booked)
 
     async def delete(self, key: str) -> None:
         await _once_more(lambda: self._client.call(b"DEL", key))

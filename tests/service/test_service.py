@@ -15,6 +15,7 @@ import redis
 from bot.conversation import Answer, Forget, Info, SetLanguage, Start, decode
 from bot.service import ChatService
 from bot.storage import (
+    Booking,
     CasResult,
     KeyMaker,
     MemoryStore,
@@ -94,7 +95,6 @@ class TestService:
         assert forgotten.wipe_from == 7
         assert (await store.get("k")).data is None
 
-
     async def test_store_calls_per_update(self, store: StateStore) -> None:
         """A new person costs one call (no read first); a conversation this process does not
         know is still found, at the cost of a second call; a known one costs one."""
@@ -140,11 +140,17 @@ class _Counting:
         return await self._inner.get(key)
 
     async def compare_and_set(
-        self, key: str, *, expected: int, data: bytes | None, update_id: int | None = None
+        self,
+        key: str,
+        *,
+        expected: int,
+        data: bytes | None,
+        update_id: int | None = None,
+        booking: Booking | None = None,
     ) -> CasResult:
         self.calls.append("compare_and_set")
         return await self._inner.compare_and_set(
-            key, expected=expected, data=data, update_id=update_id
+            key, expected=expected, data=data, update_id=update_id, booking=booking
         )
 
     async def delete(self, key: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from bot.storage import (
+    Booking,
     CasResult,
     CasStatus,
     MemoryStore,
@@ -557,3 +558,37 @@ class TestFirstVersion:
             assert again.snapshot.version not in {first.snapshot.version, second.snapshot.version}
         finally:
             await store.close()
+
+
+@pytest.mark.redis
+async def test_redis_books_a_pace_with_the_write(redis_store: RedisStore, redis_url: str) -> None:
+    """A booking rides on the write (one round trip): booked once, then busy until the
+    interval ends; nothing is booked when nothing is written."""
+    pace = Booking("dcb:p:test-pace", 1.1)
+    first = await redis_store.compare_and_set(KEY, expected=0, data=b"a", booking=pace)
+    assert first.status is CasStatus.OK
+    assert first.booked == 0.0
+    assert 1000 < all_keys_with_ttl(redis_url)[pace.key] <= 1100
+
+    second = await redis_store.compare_and_set(KEY, expected=1, data=b"b", booking=pace)
+    assert second.status is CasStatus.OK
+    assert second.booked is not None
+    assert 1.0 < second.booked <= 1.1  # busy: the seconds until it is free
+
+    conflict = await redis_store.compare_and_set(KEY, expected=1, data=b"c", booking=pace)
+    assert conflict.status is CasStatus.CONFLICT
+    assert conflict.booked is None
+    plain = await redis_store.compare_and_set(KEY, expected=2, data=b"d")
+    assert plain.booked is None
+    await redis_store.delete(pace.key)
+    deleted = await redis_store.compare_and_set(KEY, expected=3, data=None, booking=pace)
+    assert deleted.booked is None
+    assert pace.key not in all_keys_with_ttl(redis_url)
+
+
+async def test_memory_store_shares_no_pace() -> None:
+    """One process only: a booking is not tried (`booked` None), the write happens."""
+    store = MemoryStore()
+    written = await store.compare_and_set(KEY, expected=0, data=b"a", booking=Booking("p", 1.0))
+    assert written.status is CasStatus.OK
+    assert written.booked is None

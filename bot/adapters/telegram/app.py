@@ -31,7 +31,7 @@ from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts
 from bot.i18n import Renderer
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
-from bot.storage import KeyMaker, RedisStore
+from bot.storage import Booking, KeyMaker, RedisStore
 
 __all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "PACE_PREFIX", "build_application", "prepare"]
 
@@ -62,6 +62,9 @@ class _RedisPace:
 
     async def forget(self, chat_id: int) -> None:
         await self._store.delete(self._keys.for_chat(chat_id))
+
+    def booking(self, chat_id: int, interval: float) -> Booking:
+        return Booking(self._keys.for_chat(chat_id), interval)
 
 
 def build_application(parts: Parts) -> AnyApplication:
@@ -128,6 +131,7 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     store = parts.store
     if isinstance(throttle, Throttle):
         handlers.on_forget = throttle.forget
+        handlers.pace = throttle
         if isinstance(store, RedisStore):
             # Several processes may serve this bot: space each chat's messages across them.
             throttle.share(_RedisPace(store, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)))

@@ -27,6 +27,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.sending import SendingBot
+from bot.adapters.telegram.throttle import Throttle
 from bot.conversation import (
     Back,
     Event,
@@ -110,6 +111,8 @@ class TelegramHandlers:
         self._in_flight: dict[int, int] = {}
         #: Called with a chat id when everything about the chat is deleted (the pace, too).
         self.on_forget: Callable[[int], Awaitable[None]] | None = None
+        #: Telegram's pace, to book a chat's next message with the conversation's write.
+        self.pace: Throttle | None = None
         self._keyboards: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
 
     # --- entry points (registered in app.py) ---------------------------------------------
@@ -214,6 +217,9 @@ class TelegramHandlers:
         message = update.effective_message
         started = time.perf_counter()
         key = self._keys.for_chat(chat.id)
+        pace = self.pace
+        # Typed text is answered with a new message: book the chat's pace with the write.
+        booking = pace.booking(chat.id) if pace is not None and query is None else None
         handled = await self._service.handle(
             key,
             event,
@@ -223,13 +229,15 @@ class TelegramHandlers:
             message_id=message.message_id if message and type(message.message_id) is int else None,
             hint=hint,
             replay=True,
+            booking=booking,
         )
         if query is not None:
             await self._answer(query)
         if handled.wipe and message is not None:
             await _wipe(update, message, handled.wipe_from)
         try:
-            await self._deliver(update, handled, query)
+            with pace.booked(chat.id, handled.booked) if pace else contextlib.nullcontext():
+                await self._deliver(update, handled, query)
         except Forbidden:
             await self._service.forget(key)
             await self._forgotten(chat.id)
