@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
+
+import pytest
+from telegram.error import NetworkError, RetryAfter
 
 from bot.adapters.telegram.throttle import Throttle
 from bot.storage import Booking
@@ -75,3 +79,34 @@ async def test_a_message_queued_behind_another_books_as_usual() -> None:
     with throttle.booked(9, 0.0):
         await asyncio.gather(_send(throttle, 9), _send(throttle, 9))
     assert pace.books == 1
+
+
+async def test_rate_limits_and_server_errors_are_counted_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three 429s and then two 5xx for one message (Telegram's bad minute): it still goes;
+    a sixth 429 in a row gives up."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as build_application sets it
+    throttle = Throttle(per_chat_interval=0.01)
+    outcomes: list[Exception | None] = [
+        *(RetryAfter(timedelta(0)) for _ in range(3)),
+        NetworkError("Internal Server Error"),
+        NetworkError("Bad Gateway"),
+        None,
+    ]
+    calls = 0
+
+    async def flaky(*_args: Any, **_kwargs: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return True
+
+    assert await throttle.process_request(flaky, (), {}, "sendMessage", {"chat_id": 3}, None)
+    assert calls == 6
+
+    outcomes[:] = [RetryAfter(timedelta(0)) for _ in range(6)]
+    with pytest.raises(RetryAfter):
+        await throttle.process_request(flaky, (), {}, "editMessageText", {"chat_id": 3}, None)

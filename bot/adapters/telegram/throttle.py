@@ -12,15 +12,16 @@ only right after it booked its moment there. The overall budget is per process: 
 A message takes its overall slot only once its own chat is ready, so a person who floods the
 bot waits for their own chat's slots and pushes nobody else's messages back.
 
-A 429 answer is honoured: the request waits `retry_after` and is sent again (a few times at
-most). A 5xx answer, or a connection that could not be opened, is retried after a short pause;
-a timeout is not, because the message may have been delivered.
+A 429 answer is honoured: the request waits `retry_after` and is sent again (up to five
+times). A 5xx answer, or a connection that could not be opened, is retried after a short pause
+(`max_retries` times); a timeout is not, because the message may have been delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -36,6 +37,8 @@ from bot.storage import Booking, StoreUnavailable
 
 __all__ = ["SharedPace", "Throttle"]
 
+logger = logging.getLogger(__name__)
+
 #: Methods that put a new message in a chat; edits, answers and deletions are not counted.
 _NEW_MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument", "copyMessage"})
 _MARGIN = 0.02  # seconds: clocks on both sides differ a little
@@ -46,6 +49,7 @@ _CHAT_MARGIN = 0.1
 _WINDOW = 1.2
 _SERVER_ERROR_PAUSE = 0.5  # seconds before sending again after a 5xx (times the attempt)
 _MAX_BOOKINGS = 5  # tries for a moment both the overall and the shared pace allow
+_MAX_RATE_LIMITED = 5  # 429 answers honoured for one request before giving up
 
 
 class SharedPace(Protocol):
@@ -173,9 +177,12 @@ class Throttle(BaseRateLimiter[None]):
         if self._shared is None or not isinstance(chat, int) or chat < 0:
             return 0.0
         try:
-            return await self._shared.book(chat, self._chat_interval)
+            wait = await self._shared.book(chat, self._chat_interval)
         except StoreUnavailable:
+            logger.debug("paced: this process only (store unavailable)")
             return 0.0  # this process's pace only, until the store is back
+        logger.debug("paced: %s", "booked" if wait <= 0 else "busy")
+        return wait
 
     async def forget(self, chat: object) -> None:
         """Delete what is kept about a chat's pace (the person asked to be forgotten)."""
@@ -229,6 +236,7 @@ class Throttle(BaseRateLimiter[None]):
             waited = await self._wait_for_overall() or waited
             if attempt == 0 and not waited and chat in self._prebooked:
                 self._prebooked.discard(chat)  # booked with the write, a moment ago
+                logger.debug("paced: booked with the write")
                 break
             wait = await self._book_shared(chat)
             if wait <= 0:
@@ -256,17 +264,20 @@ class Throttle(BaseRateLimiter[None]):
         *,
         alone: bool = False,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        for attempt in range(self._max_retries + 1):
+        # Counted apart: a 429 says exactly when to send again, a 5xx is a failure.
+        limited = failed = 0
+        while True:
             if paced_chat is not None:
-                await self._take_slot(paced_chat, alone=alone and attempt == 0)
+                await self._take_slot(paced_chat, alone=alone and not limited + failed)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                if attempt == self._max_retries:
+                limited += 1
+                if limited > _MAX_RATE_LIMITED:
                     raise
                 await asyncio.sleep(_seconds(exc.retry_after) + _MARGIN)
             except NetworkError as exc:
-                if attempt == self._max_retries or not _worth_retrying(exc):
+                failed += 1
+                if failed > self._max_retries or not _worth_retrying(exc):
                     raise
-                await asyncio.sleep(_SERVER_ERROR_PAUSE * (attempt + 1))
-        raise AssertionError  # unreachable: the loop returns or raises
+                await asyncio.sleep(_SERVER_ERROR_PAUSE * failed)
