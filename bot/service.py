@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,12 +23,14 @@ from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
 from bot.storage import ABSENT, Booking, CasStatus, Snapshot, StateStore, StoreUnavailable
 
-__all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
+__all__ = ["DEFAULT_LANGUAGE", "BookFor", "ChatService", "ConflictError", "Handled"]
 
 logger = logging.getLogger(__name__)
 
 #: The language for a person who has not chosen one and whose app gives none we support.
 DEFAULT_LANGUAGE = "ru"
+#: Given an event's replies, the pace to book with the write (None: no new message).
+BookFor = Callable[[tuple[Reply, ...]], Booking | None]
 #: Attempts before giving up on a conversation that keeps changing under us.
 MAX_ATTEMPTS = 8
 _CACHE_SIZE = 10_000
@@ -53,8 +56,8 @@ class Handled:
     #: The latest update delivered again: `replies` is the current screen, in case the first
     #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
-    #: The `booking` asked for, tried with the write: 0.0 booked, else seconds until free
-    #: (nothing booked); None when nothing was tried.
+    #: The booking `book_for` asked for, tried with the write: 0.0 booked, else seconds
+    #: until free (nothing booked); None when nothing was tried.
     booked: float | None = None
 
 
@@ -108,13 +111,14 @@ class ChatService:
         message_id: int | None = None,
         hint: str | None = None,
         replay: bool = False,
-        booking: Booking | None = None,
+        book_for: BookFor | None = None,
     ) -> Handled:
         """Apply `event` to the conversation under `key`; never raises for a store outage.
 
         With `replay`, a delivery of the latest applied update again answers with the current
-        screen: the process that applied it may have died before replying. A `booking` (the
-        chat's pace for a new message) is tried with the write, in the same round trip.
+        screen: the process that applied it may have died before replying. `book_for(replies)`
+        names the booking (the chat's pace, when the replies make a new message) to try with
+        the write, in the same round trip.
         """
         try:
             return await self._handle(
@@ -125,7 +129,7 @@ class ChatService:
                 message_id=message_id,
                 hint=hint,
                 replay=replay,
-                booking=booking,
+                book_for=book_for,
             )
         except StoreUnavailable:
             self._cache.drop(key)
@@ -157,7 +161,7 @@ class ChatService:
         message_id: int | None,
         hint: str | None,
         replay: bool,
-        booking: Booking | None,
+        book_for: BookFor | None,
     ) -> Handled:
         replay_id = update_id if replay else None
         # A press with a turn was answered with the screen one turn on; any other screen
@@ -180,16 +184,18 @@ class ChatService:
             result = transition(old, event, today=today, hint=hint)
             new = _with_first_message(result.state, message_id)
             data = encode(new) if new is not None else None
-            if data == snapshot.data:
+            if data == snapshot.data and (data is None or not guessed):
                 if guessed:
-                    # No write means no compare-and-set to check the guess (another process
-                    # may have moved on): decide again on what the store holds.
+                    # Nothing stored as far as we know, and nothing to write: read to be
+                    # sure (another process may have started this conversation).
                     guessed, snapshot = False, await self._store.get(key)
                     continue
-                # Nothing changed (a double press, /help): no write, so concurrent no-ops
-                # never make each other retry. Such an event is not recorded for dedupe; a
-                # redelivery of it is the same no-op again.
+                # Nothing changed and the store says so: no write.
                 return _handled(result, old, hint)
+            # A change; or nothing changed (/help, "why") on a cached copy, written again:
+            # the compare-and-set checks the copy is current, slides the TTL and records
+            # the update for dedupe, in the one round trip a read would have cost.
+            booking = book_for(result.replies) if book_for is not None else None
             written = await self._store.compare_and_set(
                 key, expected=snapshot.version, data=data, update_id=update_id, booking=booking
             )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation import Answer, Forget, Info, SetLanguage, Start, decode
+from bot.conversation import Answer, Forget, Info, Reply, SetLanguage, Start, decode
 from bot.service import ChatService
 from bot.storage import (
     Booking,
@@ -109,10 +109,19 @@ class TestService:
         await service.handle("k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2)
         assert counted.calls == ["compare_and_set"]
 
+        counted.calls.clear()  # a cached conversation, nothing changes: written again
+        helped = await service.handle("k", Info("help"), today=TODAY, update_id=20)
+        again = await service.handle("k", Info("help"), today=TODAY, update_id=20)
+        assert counted.calls == ["compare_and_set"]  # the copy knows the redelivery
+        assert helped.replies
+        assert again.duplicate  # the write recorded it
+        state, _ = decode((await store.get("k")).data)
+        assert state is not None
+
         counted.calls.clear()
         other = ChatService(store=counted, ttl_seconds=600)  # another process, after a restart
         answered = await other.handle(
-            "k", Answer(state.turn + 1, "age_band", "18_to_65"), today=TODAY, update_id=3, hint="ru"
+            "k", Answer(state.turn, "age_band", "18_to_65"), today=TODAY, update_id=3, hint="ru"
         )
         assert counted.calls == ["compare_and_set", "compare_and_set"]
         assert answered.lang == "uz"  # what is stored, not the app's language
@@ -126,6 +135,26 @@ class TestService:
         )
         assert counted.calls == ["get"]  # a no-op: the guess is checked by reading
         assert helped.lang == "uz"
+
+    async def test_a_booking_rides_on_the_write_when_replies_make_a_new_message(
+        self, store: StateStore
+    ) -> None:
+        """`book_for` sees the replies; what it returns is tried with the write."""
+        service = ChatService(store=store, ttl_seconds=600)
+        seen: list[tuple[bool, ...]] = []
+
+        def book_for(replies: tuple[Reply, ...]) -> Booking | None:
+            seen.append(tuple(r.edit for r in replies))
+            return Booking("dcb:p:pace", 1.1)
+
+        started = await service.handle(
+            "k", Start(payload="en-self"), today=TODAY, update_id=1, book_for=book_for
+        )
+        assert seen == [tuple(r.edit for r in started.replies)]
+        if isinstance(store, RedisStore):
+            assert started.booked == 0.0
+        else:
+            assert started.booked is None  # one process: nothing shared to book
 
 
 class _Counting:

@@ -52,7 +52,7 @@ from bot.messages import (
     UNSUPPORTED,
 )
 from bot.service import DEFAULT_LANGUAGE, ChatService, Handled
-from bot.storage import KeyMaker
+from bot.storage import Booking, KeyMaker
 
 __all__ = ["MAX_IN_FLIGHT", "MAX_TEXT", "TelegramHandlers"]
 
@@ -218,8 +218,14 @@ class TelegramHandlers:
         started = time.perf_counter()
         key = self._keys.for_chat(chat.id)
         pace = self.pace
-        # Typed text is answered with a new message: book the chat's pace with the write.
-        booking = pace.booking(chat.id) if pace is not None and query is None else None
+        booking = pace.booking(chat.id) if pace is not None else None
+
+        def book_for(replies: tuple[Reply, ...]) -> Booking | None:
+            """The chat's pace, when the replies make a new message: all of them for typed
+            text; for a press, those that do not edit the pressed message."""
+            if query is None or any(not reply.edit for reply in replies):
+                return booking
+            return None
         handled = await self._service.handle(
             key,
             event,
@@ -229,7 +235,7 @@ class TelegramHandlers:
             message_id=message.message_id if message and type(message.message_id) is int else None,
             hint=hint,
             replay=True,
-            booking=booking,
+            book_for=book_for if booking is not None else None,
         )
         if query is not None:
             await self._answer(query)
