@@ -193,11 +193,17 @@ class ChatService:
                 # Nothing changed and the store says so: no write.
                 return _handled(result, old, hint)
             # A change; or nothing changed (/help, "why") on a cached copy, written again:
-            # the compare-and-set checks the copy is current, slides the TTL and records
-            # the update for dedupe, in the one round trip a read would have cost.
+            # the compare-and-set checks the copy is current and slides the TTL, in the one
+            # round trip a read would have cost. Such a no-op is not recorded for dedupe: a
+            # redelivery (its first reply may be lost) is the same no-op, answered again.
+            touch = data == snapshot.data
             booking = book_for(result.replies) if book_for is not None else None
             written = await self._store.compare_and_set(
-                key, expected=snapshot.version, data=data, update_id=update_id, booking=booking
+                key,
+                expected=snapshot.version,
+                data=data,
+                update_id=None if touch else update_id,
+                booking=booking,
             )
             self._cache.put(key, written.snapshot)
             guessed = False

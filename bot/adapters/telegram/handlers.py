@@ -226,6 +226,7 @@ class TelegramHandlers:
             if query is None or any(not reply.edit for reply in replies):
                 return booking
             return None
+
         handled = await self._service.handle(
             key,
             event,
