@@ -49,7 +49,8 @@ GOALS = {
     "ratio_vs_ptb_redis": 1.5,
     "ratio_vs_aiogram_redis": 3.0,
     "p99_us": 1000,
-    "redis_roundtrips_per_update": 1.0,
+    # the issue: "≤ 1.0 for answers" (presses of a question's buttons, typed answers)
+    "redis_roundtrips_per_answer": 1.0,
     "redis_bytes_per_conversation": 150,
     "rss_mib": 60,
     "start_to_first_update_ms": 300,
@@ -170,7 +171,8 @@ def run_all(a: argparse.Namespace, when: str) -> tuple[Any, ...]:
             print(
                 f"rep{rep} ours: seq {o['updates_per_s']:,.0f}/s p50 {o['p50_us']:.0f}us "
                 f"p99 {o['p99_us']:.0f}us conc {o['updates_per_s_concurrent']:,.0f}/s "
-                f"rt/upd {o['redis_roundtrips_per_update']:.2f} rss {o['rss_mib']:.1f}MiB "
+                f"rt/upd {o['redis_roundtrips_per_update']:.2f} "
+                f"rt/answer {o['redis_roundtrips_per_answer']:.2f} rss {o['rss_mib']:.1f}MiB "
                 f"(load {o['seq_loadavg_1min']}, cpu share {o['seq_cpu_share']})",
                 flush=True,
             )
@@ -206,6 +208,7 @@ def summarise(
         "p50_us": med(ours, "p50_us"),
         "p99_us": med(ours, "p99_us"),
         "redis_roundtrips_per_update": med(ours, "redis_roundtrips_per_update"),
+        "redis_roundtrips_per_answer": med(ours, "redis_roundtrips_per_answer"),
         "redis_state_roundtrips_per_update": med(ours, "redis_state_roundtrips_per_update"),
         "redis_pace_roundtrips_per_update": med(ours, "redis_pace_roundtrips_per_update"),
         "redis_commands_per_update": med(ours, "redis_commands_per_update"),
@@ -233,7 +236,7 @@ def summarise(
         result[f"{prefix}_rss_mib"] = med(rs, "peak_rss_mib")
     lower_is_better = {
         "p99_us",
-        "redis_roundtrips_per_update",
+        "redis_roundtrips_per_answer",
         "redis_bytes_per_conversation",
         "rss_mib",
         "start_to_first_update_ms",
@@ -290,7 +293,8 @@ def print_table(
             rt = (
                 f"{fmt(med(rs, 'redis_roundtrips_per_update'), '.2f')} "
                 f"(state {fmt(med(rs, 'redis_state_roundtrips_per_update'), '.2f')}, "
-                f"pace {fmt(med(rs, 'redis_pace_roundtrips_per_update'), '.2f')})"
+                f"pace {fmt(med(rs, 'redis_pace_roundtrips_per_update'), '.2f')}; "
+                f"answers {fmt(med(rs, 'redis_roundtrips_per_answer'), '.2f')})"
             )
         mem_a = med(rs, "state_memory", "scaled_probe_bytes_per_user")
         mem_b = med(rs, "state_memory", "used_memory_delta_per_user")

@@ -81,6 +81,8 @@ class Bench:
         self.keys_made: set[str] = set()
         #: what each update of the current pass was ("press nav:share", "start", ...)
         self.labels: list[str] = []
+        #: Redis round trips of each update of the current sequential pass
+        self.trips: list[int] = []
 
     async def setup(self) -> dict[str, float]:
         t0 = time.perf_counter()
@@ -194,6 +196,8 @@ class Bench:
 
         waves = max(len(p.steps) for p in people)
         self.labels = []
+        self.trips = []
+        trips = self.trips
         for k in range(waves):
             wave = self.wave(people, k, stop)  # built from the replies of the previous wave
             if not wave:
@@ -206,9 +210,11 @@ class Bench:
                 await asyncio.gather(*(one(raw) for raw in wave))
             else:
                 for raw in wave:
+                    r = RoundTrips.count
                     s = pc()
                     await handle(raw)
                     lats.append(pc() - s)
+                    trips.append(RoundTrips.count - r)
             total_ns += pc() - t0
             if profiler is not None:
                 profiler.disable()
@@ -283,6 +289,14 @@ class Bench:
             "key_bytes": len(keys[0]),
             "sample_record": values[len(values) // 2].decode("utf-8", "replace"),
         }
+
+
+def _is_answer(label: str) -> bool:
+    """A press of a question's button, or typed text ("type"): not navigation, commands,
+    the language or mode pickers."""
+    if label == "type":
+        return True
+    return label.startswith("press ") and label[6:] not in {"lang", "mode"} and ":" not in label
 
 
 class _PaceWithoutWaiting:
@@ -376,6 +390,7 @@ async def run(redis_url: str, n_users: int, profile: str | None) -> dict[str, An
         slow[bench.labels[i]] = slow.get(bench.labels[i], 0) + 1
     lats.sort()
     per_cmd = {k: (v - s0.get(k, 0)) / n for k, v in s1.items() if v - s0.get(k, 0)}
+    answers = [t for t, label in zip(bench.trips, bench.labels, strict=True) if _is_answer(label)]
     out.update(
         updates=n,
         updates_per_s=n / secs,
@@ -384,6 +399,10 @@ async def run(redis_url: str, n_users: int, profile: str | None) -> dict[str, An
         mean_us=statistics.fmean(lats) / 1e3,
         max_us=lats[-1] / 1e3,
         redis_roundtrips_per_update=(rt1 - rt0) / n,
+        # answers: presses of a question's buttons and typed answers (the issue's "answers")
+        redis_roundtrips_per_answer=statistics.fmean(answers),
+        answers_with_more_than_one_roundtrip=sum(t > 1 for t in answers),
+        answers=len(answers),
         # of which: the Throttle's shared pace (one script per new message sent) ...
         redis_pace_roundtrips_per_update=(bench.pace_calls() - pace0) / n,
         # ... and the conversation state (ChatService: GET on a cache miss, compare-and-set)
