@@ -233,13 +233,17 @@ class RespClient:
                 ssl=self._ssl,
                 server_hostname=endpoint.host if self._ssl else None,
             )
-        async with asyncio.timeout(self._connect_timeout):
-            await opening
-            login = endpoint.login()
-            if login:
-                data = b"".join(pack(c) for c in login)
-                for future in protocol.send(data, len(login)):
-                    await future  # raises ReplyError on a wrong password or database
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await opening
+                login = endpoint.login()
+                if login:
+                    data = b"".join(pack(c) for c in login)
+                    for future in protocol.send(data, len(login)):
+                        await future  # raises ReplyError on a wrong password or database
+        except BaseException:
+            protocol.close()  # a socket that connected but could not log in
+            raise
         self._conn = protocol
         return protocol
 
