@@ -218,13 +218,12 @@ class TelegramHandlers:
         started = time.perf_counter()
         key = self._keys.for_chat(chat.id)
         pace = self.pace
-        booking = pace.booking(chat.id) if pace is not None else None
 
         def book_for(replies: tuple[Reply, ...]) -> Booking | None:
             """The chat's pace, when the replies make a new message: all of them for typed
             text; for a press, those that do not edit the pressed message."""
-            if query is None or any(not reply.edit for reply in replies):
-                return booking
+            if pace is not None and (query is None or any(not r.edit for r in replies)):
+                return pace.booking(chat.id)
             return None
 
         handled = await self._service.handle(
@@ -236,7 +235,7 @@ class TelegramHandlers:
             message_id=message.message_id if message and type(message.message_id) is int else None,
             hint=hint,
             replay=True,
-            book_for=book_for if booking is not None else None,
+            book_for=book_for,
         )
         if query is not None:
             await self._answer(query)
