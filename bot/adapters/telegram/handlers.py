@@ -65,7 +65,7 @@ MAX_TEXT = 300
 MAX_IN_FLIGHT = 4
 #: /forget deletes at most this many messages back when the conversation's start is unknown.
 WIPE_WINDOW = 100
-#: Serialised keyboards kept (questions x languages x turns: a few thousand at most).
+#: Serialised keyboards kept (questions x languages x turns in use), oldest dropped first.
 _KEYBOARDS_KEPT = 4096
 
 _COMMANDS: dict[str, Event] = {
@@ -344,8 +344,11 @@ class TelegramHandlers:
                 ]
             )
             cached = json.dumps(markup.to_dict())
-            if len(self._keyboards) < _KEYBOARDS_KEPT:
-                self._keyboards[rows] = cached
+            if len(self._keyboards) >= _KEYBOARDS_KEPT:
+                # The oldest made goes: turn numbers in the buttons make new keyboards all
+                # the time, and a long-running process must keep caching the current ones.
+                del self._keyboards[next(iter(self._keyboards))]
+            self._keyboards[rows] = cached
         return cached
 
     # --- small replies that do not touch the conversation --------------------------------

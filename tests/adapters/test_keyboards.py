@@ -1,0 +1,46 @@
+"""The handlers' keyboard cache: the JSON PTB would send, and a bounded, current set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.adapters.telegram import handlers as handlers_module
+from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.sending import SendingBot
+from bot.service import ChatService
+from bot.storage import KeyMaker, MemoryStore
+from tests.conftest import make_renderer
+
+
+def _handlers() -> TelegramHandlers:
+    return TelegramHandlers(
+        bot=SendingBot("1:token"),
+        service=ChatService(store=MemoryStore(), ttl_seconds=60),
+        renderer=make_renderer(),
+        keys=KeyMaker(b"s", 1),
+        bot_username="b",
+    )
+
+
+def test_keyboard_json_is_what_ptb_sends() -> None:
+    rows = ((("Да", "a3:x=yes"), ("Нет", "a3:x=no")), (("← Назад", "nav:back"),))
+    expected = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    made = _handlers()._keyboard(rows)
+    assert made is not None
+    assert json.loads(made) == expected.to_dict()
+    assert _handlers()._keyboard(()) is None
+
+
+def test_the_oldest_keyboard_is_dropped_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handlers_module, "_KEYBOARDS_KEPT", 2)
+    handlers = _handlers()
+    made = [handlers._keyboard(((("x", f"a{turn}:x=1"),),)) for turn in range(1, 4)]
+    assert list(handlers._keyboards) == [((("x", "a2:x=1"),),), ((("x", "a3:x=1"),),)]
+    again = handlers._keyboard(((("x", "a1:x=1"),),))  # made afresh, the same JSON
+    assert again == made[0]
+    assert len(handlers._keyboards) == 2
