@@ -6,6 +6,7 @@ here logs a name, an id, a username, an answer or typed text.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -226,19 +227,26 @@ class TelegramHandlers:
                 return pace.booking(chat.id)
             return None
 
-        handled = await self._service.handle(
-            key,
-            event,
-            today=self._today.today(),
-            # Telegram's are integers; a forged one may be anything, and is not deduplicated.
-            update_id=update.update_id if type(update.update_id) is int else None,
-            message_id=message.message_id if message and type(message.message_id) is int else None,
-            hint=hint,
-            replay=True,
-            book_for=book_for,
-        )
-        if query is not None:
-            await self._answer(query)
+        # The spinner's answer needs nothing from the conversation: it goes while the store
+        # is asked (its work overlaps the round trip; the phone stops spinning sooner).
+        answering = asyncio.ensure_future(self._answer(query)) if query is not None else None
+        try:
+            handled = await self._service.handle(
+                key,
+                event,
+                today=self._today.today(),
+                # Telegram's are integers; a forged one may be anything, and is not deduplicated.
+                update_id=update.update_id if type(update.update_id) is int else None,
+                message_id=message.message_id
+                if message and type(message.message_id) is int
+                else None,
+                hint=hint,
+                replay=True,
+                book_for=book_for,
+            )
+        finally:
+            if answering is not None:
+                await answering
         if handled.wipe and message is not None:
             await _wipe(update, message, handled.wipe_from)
         try:
