@@ -57,6 +57,8 @@ _CLDR_MONTHS = {
 }  # fmt: skip
 #: Numbers below this need no digit grouping in any of our languages: written as they are.
 _UNGROUPED = 1000
+#: Keyboards (labels in one language) kept by a renderer.
+_KEYBOARDS_KEPT = 4096
 _TAJIK_MONTHS = (
     "январ", "феврал", "март", "апрел", "май", "июн",
     "июл", "август", "сентябр", "октябр", "ноябр", "декабр",
@@ -221,8 +223,11 @@ class Renderer:
         cached = self._keyboards.get(key)
         if cached is None:
             cached = tuple(tuple((self.label(b.label, lang), b.data) for b in row) for row in rows)
-            if len(self._keyboards) < 4096:  # bounded: keyboards are few, but data has turns
-                self._keyboards[key] = cached
+            if len(self._keyboards) >= _KEYBOARDS_KEPT:
+                # Bounded, the oldest first out: the data carries turns, so new keyboards keep
+                # coming and the current ones must still be cached.
+                del self._keyboards[next(iter(self._keyboards))]
+            self._keyboards[key] = cached
         return cached
 
     def render(self, reply: Reply, lang: str) -> Rendered:

@@ -7,9 +7,11 @@ import json
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import i18n
 from bot.adapters.telegram import handlers as handlers_module
 from bot.adapters.telegram.handlers import TelegramHandlers
 from bot.adapters.telegram.sending import SendingBot
+from bot.conversation.replies import Button, Msg
 from bot.service import ChatService
 from bot.storage import KeyMaker, MemoryStore
 from tests.conftest import make_renderer
@@ -44,3 +46,13 @@ def test_the_oldest_keyboard_is_dropped_when_full(monkeypatch: pytest.MonkeyPatc
     again = handlers._keyboard(((("x", "a1:x=1"),),))  # made afresh, the same JSON
     assert again == made[0]
     assert len(handlers._keyboards) == 2
+
+
+def test_the_renderer_keeps_caching_current_keyboards(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_KEYBOARDS_KEPT", 2)
+    renderer = make_renderer()
+    rows = [((Button(Msg("← Back"), f"a{turn}:x=1"),),) for turn in range(1, 4)]
+    made = [renderer.keyboard(r, "ru") for r in rows]
+    assert made[2] == ((("← Назад", "a3:x=1"),),)
+    assert renderer.keyboard(rows[2], "ru") is made[2]  # the newest is kept
+    assert renderer.keyboard(rows[0], "ru") == made[0]  # the oldest is made again
