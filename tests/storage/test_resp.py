@@ -4,12 +4,16 @@ for the timeout, a loopback server that never answers)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 
-from bot.storage import RedisStore, StoreUnavailable
+from bot.storage import CasStatus, RedisStore, StoreUnavailable
 from bot.storage.resp import Endpoint, ReplyError, RespClient, Script, pack
 from tests.redis_server import RedisServer
 
@@ -104,3 +108,39 @@ async def test_a_server_that_never_answers_times_out() -> None:
         await store.close()
         server.close()
         await server.wait_closed()
+
+
+@pytest.fixture
+def unix_redis(tmp_path: Path) -> Iterator[Path]:
+    """A private redis-server listening on a unix socket only."""
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    sock = tmp_path / "redis.sock"
+    proc = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield sock
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.redis
+async def test_unix_socket(unix_redis: Path) -> None:
+    """`unix:///path?db=N`: the store works over a local socket too."""
+    store = RedisStore.from_url(f"unix://{unix_redis}?db=2", ttl_seconds=60)
+    try:
+        written = await store.compare_and_set("k", expected=0, data=b"x")
+        assert written.status is CasStatus.OK
+        assert (await store.get("k")).data == b"x"
+    finally:
+        await store.close()
+    with redis.Redis(unix_socket_path=str(unix_redis), db=2) as admin:
+        assert admin.exists("k") == 1
