@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bot.caching import Bounded
 from bot.conversation.countries import country_name
 from bot.conversation.replies import N_, Bullets, Button, Country, Ext, Msg, Pair, Param, Reply
 from bot.conversation.state import LANGUAGES
@@ -149,9 +150,9 @@ class Renderer:
     ) -> None:
         self._catalogs = dict(catalogs)
         self._ext = ext
-        self._keyboards: dict[
+        self._keyboards: Bounded[
             tuple[str, tuple[tuple[Button, ...], ...]], tuple[tuple[tuple[str, str], ...], ...]
-        ] = {}
+        ] = Bounded(_KEYBOARDS_KEPT)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -222,12 +223,8 @@ class Renderer:
         key = (lang, rows)
         cached = self._keyboards.get(key)
         if cached is None:
-            cached = tuple(tuple((self.label(b.label, lang), b.data) for b in row) for row in rows)
-            if len(self._keyboards) >= _KEYBOARDS_KEPT:
-                # Bounded, the oldest first out: the data carries turns, so new keyboards keep
-                # coming and the current ones must still be cached.
-                del self._keyboards[next(iter(self._keyboards))]
-            self._keyboards[key] = cached
+            labels = tuple(tuple((self.label(b.label, lang), b.data) for b in row) for row in rows)
+            cached = self._keyboards.put(key, labels)
         return cached
 
     def render(self, reply: Reply, lang: str) -> Rendered:

@@ -29,6 +29,7 @@ from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
+from bot.caching import Bounded
 from bot.conversation import (
     Back,
     Event,
@@ -114,7 +115,9 @@ class TelegramHandlers:
         self.on_forget: Callable[[int], Awaitable[None]] | None = None
         #: Telegram's pace, to book a chat's next message with the conversation's write.
         self.pace: Throttle | None = None
-        self._keyboards: dict[tuple[tuple[tuple[str, str], ...], ...], str] = {}
+        self._keyboards: Bounded[tuple[tuple[tuple[str, str], ...], ...], str] = Bounded(
+            _KEYBOARDS_KEPT
+        )
 
     # --- entry points (registered in app.py) ---------------------------------------------
 
@@ -351,12 +354,7 @@ class TelegramHandlers:
                     for row in rows
                 ]
             )
-            cached = json.dumps(markup.to_dict())
-            if len(self._keyboards) >= _KEYBOARDS_KEPT:
-                # The oldest made goes: turn numbers in the buttons make new keyboards all
-                # the time, and a long-running process must keep caching the current ones.
-                del self._keyboards[next(iter(self._keyboards))]
-            self._keyboards[rows] = cached
+            cached = self._keyboards.put(rows, json.dumps(markup.to_dict()))
         return cached
 
     # --- small replies that do not touch the conversation --------------------------------
