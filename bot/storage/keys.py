@@ -22,11 +22,7 @@ def conversation_key(
 ) -> str:
     """``prefix`` + unpadded base64url of the first 16 bytes of
     HMAC-SHA256(secret, f"{bot_id}:{chat_id}")."""
-    if not secret:
-        raise ValueError("the key secret must not be empty")
-    mac = hmac.new(secret, f"{bot_id}:{chat_id}".encode("ascii"), hashlib.sha256)
-    token = base64.urlsafe_b64encode(mac.digest()[:_DIGEST_BYTES]).rstrip(b"=")
-    return prefix + token.decode("ascii")
+    return KeyMaker(secret, bot_id, prefix).for_chat(chat_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +41,7 @@ class KeyMaker:
         object.__setattr__(self, "_keyed", hmac.new(self.secret, digestmod=hashlib.sha256))
 
     def for_chat(self, chat_id: int) -> str:
-        """The same as ``conversation_key(secret, bot_id, chat_id, prefix=prefix)``."""
+        """The chat's key (see ``conversation_key``)."""
         mac = self._keyed.copy()
         mac.update(f"{self.bot_id}:{chat_id}".encode("ascii"))
         token = base64.urlsafe_b64encode(mac.digest()[:_DIGEST_BYTES]).rstrip(b"=")
