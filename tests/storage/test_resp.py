@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -144,3 +145,17 @@ async def test_unix_socket(unix_redis: Path) -> None:
         await store.close()
     with redis.Redis(unix_socket_path=str(unix_redis), db=2) as admin:
         assert admin.exists("k") == 1
+
+
+@pytest.mark.redis
+async def test_tcp_connection_keeps_alive(redis_url: str) -> None:
+    """As the redis-py pool did: TCP keepalive on the store's connection."""
+    client = RespClient(Endpoint.from_url(redis_url), connect_timeout=2, timeout=2)
+    try:
+        await client.call(b"PING")
+        assert client._conn is not None
+        assert client._conn._transport is not None
+        sock = client._conn._transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    finally:
+        await client.close()
