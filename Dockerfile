@@ -17,10 +17,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 WORKDIR /src
 # README.md* : the readme pyproject.toml names, if there is one (the wildcard lets it be absent).
+# Exactly the locked runtime dependencies, each checked against its hash, then the package alone.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md* ./
 COPY rules/ rules/
 COPY bot/ bot/
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY locales/ locales/
 # bot/i18n.py loads catalogs from `<parent of the bot package>/locales`; installed, that is
 # /opt/venv/lib/python3.11/site-packages/locales. Ask the installed package where (-P: not

@@ -5,12 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test compile extract update stats soak soak-quick fuzz bench bench-peers clean redis-server
+# pip-tools writes the locks; it lives in its own venv, outside the locked set.
+LOCKER := .venv-lock
+COMPILE := $(LOCKER)/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+	--all-build-deps --no-emit-index-url --no-emit-find-links
 
-$(STAMP): pyproject.toml
+.PHONY: lock upgrade countries run test compile extract update stats soak soak-quick fuzz bench bench-peers clean redis-server
+
+# Installs exactly what requirements-dev.lock pins, each file checked against its hash
+# (pip-tools' compiled requirements; `make lock` writes them, README "Dependencies").
+$(STAMP): requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP) compile
@@ -32,7 +39,7 @@ compile: $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -D messages
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LOCKER) build *.egg-info
 
 # Translator workflow (README "Languages"): extract → update → translate → compile → stats.
 LANGS := ru tg uz uz_Cyrl az
@@ -74,3 +81,24 @@ bench: $(STAMP) compile redis-server bench-peers
 
 stats: $(STAMP)
 	$(BIN)/python -m bot.catalog_stats
+
+# The locks: requirements-dev.lock (runtime + dev, what make run/test install) and
+# requirements.lock (runtime only, what the image installs), both with hashes. `make lock`
+# after changing pyproject.toml's dependencies keeps every other pin; `make upgrade` takes the
+# newest versions pyproject.toml allows. Then `make countries` and `make test` (README).
+$(LOCKER)/.installed-stamp:
+	$(PYTHON) -m venv $(LOCKER)
+	$(LOCKER)/bin/python -m pip install --quiet 'pip-tools==7.6.2'
+	touch $@
+
+lock: $(LOCKER)/.installed-stamp
+	$(COMPILE) --extra dev -o requirements-dev.lock pyproject.toml
+	$(COMPILE) -c requirements-dev.lock -o requirements.lock pyproject.toml
+
+upgrade: $(LOCKER)/.installed-stamp
+	$(COMPILE) --upgrade --extra dev -o requirements-dev.lock pyproject.toml
+	$(COMPILE) -c requirements-dev.lock -o requirements.lock pyproject.toml
+
+# Regenerate the country table from the locked Babel's CLDR (after a Babel upgrade).
+countries: $(STAMP)
+	$(BIN)/python tools/gen_countries.py

@@ -11,7 +11,7 @@ from typing import Any, SupportsIndex
 
 import httpx
 
-from bot.testing import (
+from fakebotapi import (
     CONFIGURED_SECRET,
     Call,
     CallbackRecord,
@@ -19,7 +19,7 @@ from bot.testing import (
     FakeUser,
     StoredMessage,
 )
-from bot.testing._updates import SecretDefault
+from fakebotapi._updates import SecretDefault
 
 __all__ = ["REPLY_METHODS", "SoakApi", "callback_update"]
 

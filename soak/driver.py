@@ -25,7 +25,7 @@ from bot.conversation.machine import _LOST, _STALE
 from bot.conversation.screens import welcome
 from bot.i18n import Renderer
 from bot.messages import UNAVAILABLE
-from bot.testing import Call, FakeUser, StoredMessage
+from fakebotapi import Call, FakeUser, StoredMessage
 from soak.api import SoakApi, callback_update
 from soak.personas import Persona, expected_result
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from bot.conversation import decode_button
-from bot.testing import CallbackRecord
+from fakebotapi import CallbackRecord
 from soak.api import SoakApi
 from soak.workers import Worker
 from tests.redis_server import RedisServer

@@ -31,7 +31,7 @@ from bot.i18n import Renderer, load_catalogs
 from bot.messages import LEGAL_HELP_NONE
 from bot.operator_texts import OperatorTexts
 from bot.storage import KeyMaker
-from bot.testing import free_port
+from fakebotapi import free_port
 from soak.api import SoakApi
 from soak.checks import scan_logs, scan_redis
 from soak.driver import Driver, Recognised, UserResult

@@ -41,7 +41,7 @@ from bot.logs import configure_logging
 from bot.service import ChatService, _Cache
 from bot.storage import KeyMaker, MemoryStore
 from bot.storage.base import RECENT_LIMIT, Snapshot, decode_record, encode_record
-from bot.testing import FakeBotApi
+from fakebotapi import FakeBotApi
 from tests.adapters.telegram_harness import KEY_SECRET, WEBHOOK_SECRET, running_bot
 from tests.conftest import TODAY, make_renderer
 from tests.redis_server import all_keys_with_ttl

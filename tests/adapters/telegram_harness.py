@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from bot.adapters.telegram.run import serve_polling, serve_webhook
 from bot.compose import Parts, build_parts
 from bot.config import Settings
-from bot.testing import FakeBotApi, FakeUser, StoredMessage, free_port
+from fakebotapi import FakeBotApi, FakeUser, StoredMessage, free_port
 
 __all__ = ["KEY_SECRET", "RunningBot", "press", "running_bot"]
 

@@ -39,7 +39,7 @@ from bot.conversation.screens import CHOOSE_LANGUAGE
 from bot.i18n import load_catalogs
 from bot.service import DEFAULT_LANGUAGE
 from bot.storage import KeyMaker
-from bot.testing import FakeBotApi, FakeChat
+from fakebotapi import FakeBotApi, FakeChat
 from tests.adapters.telegram_harness import running_bot
 from tests.redis_server import RedisServer
 

@@ -17,7 +17,7 @@ import pytest
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer
 from bot.logs import configure_logging
-from bot.testing import FakeBotApi
+from fakebotapi import FakeBotApi
 from tests.adapters.telegram_harness import RunningBot, press, running_bot
 from tests.redis_server import RedisServer, all_keys_with_ttl
 

@@ -445,10 +445,22 @@ def _load_generator() -> ModuleType:
 
 
 def test_generated_data_is_up_to_date() -> None:
-    """_country_data.py equals what tools/gen_countries.py generates from the installed Babel."""
+    """_country_data.py equals what tools/gen_countries.py generates from the locked Babel.
+
+    The lock pins Babel, so its CLDR only changes with a deliberate `make upgrade`; the table
+    names the CLDR it came from, and a mismatch says what to run rather than diffing names.
+    """
+    from babel.core import get_cldr_version
+
+    from bot.conversation._country_data import CLDR_VERSION
+
+    assert get_cldr_version() == CLDR_VERSION, (
+        f"Babel ships CLDR {get_cldr_version()}, the country table was made from CLDR "
+        f"{CLDR_VERSION}: after `make upgrade`, run `make countries` and read the diff"
+    )
     generator = _load_generator()
     assert GENERATED.read_text(encoding="utf-8") == generator.render(), (
-        "run: .venv/bin/python tools/gen_countries.py"
+        "run: make countries"
     )
 
 

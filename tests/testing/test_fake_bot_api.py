@@ -40,7 +40,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.testing import (
+from fakebotapi import (
     ButtonNotFoundError,
     Call,
     FakeBotApi,

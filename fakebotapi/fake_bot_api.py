@@ -29,9 +29,9 @@ from typing import Any, TypeVar
 import tornado.httpserver
 import tornado.netutil
 
-from bot.testing._http import LOOPBACK, Signal, free_port, make_app, wait_any
-from bot.testing._methods import BotApiMethods, as_chat_id
-from bot.testing._model import (
+from fakebotapi._http import LOOPBACK, Signal, free_port, make_app, wait_any
+from fakebotapi._methods import BotApiMethods, as_chat_id
+from fakebotapi._model import (
     JSON,
     ApiError,
     Call,
@@ -39,8 +39,8 @@ from bot.testing._model import (
     WebhookDelivery,
     count_rate_violations,
 )
-from bot.testing._updates import CONFIGURED_SECRET, SecretDefault, UpdateQueue, WebhookConfig
-from bot.testing._user import FakeUser
+from fakebotapi._updates import CONFIGURED_SECRET, SecretDefault, UpdateQueue, WebhookConfig
+from fakebotapi._user import FakeUser
 
 T = TypeVar("T")
 __all__ = ["CONFIGURED_SECRET", "FakeBotApi", "FakeUser", "WebhookConfig", "free_port"]

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.testing._http import LOOPBACK, Signal, wait_any
-from bot.testing._methods import int_param
-from bot.testing._model import JSON, ApiError, WebhookDelivery, bad_request
+from fakebotapi._http import LOOPBACK, Signal, wait_any
+from fakebotapi._methods import int_param
+from fakebotapi._model import JSON, ApiError, WebhookDelivery, bad_request
 
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 # Update kinds Telegram only sends when asked for them explicitly in allowed_updates.

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.testing._formatting import utf16_len
-from bot.testing._model import JSON, Call, CallbackRecord, FakeChat, InlineButton, StoredMessage
+from fakebotapi._formatting import utf16_len
+from fakebotapi._model import JSON, Call, CallbackRecord, FakeChat, InlineButton, StoredMessage
 
 if TYPE_CHECKING:
-    from bot.testing.fake_bot_api import FakeBotApi
+    from fakebotapi.fake_bot_api import FakeBotApi
 
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,64})?")
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})

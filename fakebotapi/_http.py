@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Final
 import tornado.httputil
 import tornado.web
 
-from bot.testing._model import JSON, ApiError, bad_request
+from fakebotapi._model import JSON, ApiError, bad_request
 
 if TYPE_CHECKING:
-    from bot.testing.fake_bot_api import FakeBotApi
+    from fakebotapi.fake_bot_api import FakeBotApi
 
 LOOPBACK: Final = "127.0.0.1"
 # Parameters whose values are plain strings; PTB JSON-encodes every non-string value, so

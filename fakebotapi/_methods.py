@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.testing._formatting import FormattingError, apply_parse_mode, utf16_len
-from bot.testing._model import JSON, ApiError, CallbackRecord, FakeChat, StoredMessage, bad_request
+from fakebotapi._formatting import FormattingError, apply_parse_mode, utf16_len
+from fakebotapi._model import JSON, ApiError, CallbackRecord, FakeChat, StoredMessage, bad_request
 
 MAX_TEXT = 4096
 _NOT_MODIFIED = (

@@ -1,7 +1,7 @@
 """Test doubles for running the real bot end to end: a fake Telegram Bot API server."""
 
-from bot.testing._http import free_port
-from bot.testing._model import (
+from fakebotapi._http import free_port
+from fakebotapi._model import (
     ApiError,
     Call,
     CallbackRecord,
@@ -12,9 +12,9 @@ from bot.testing._model import (
     WebhookDelivery,
     count_rate_violations,
 )
-from bot.testing._updates import CONFIGURED_SECRET, WebhookConfig
-from bot.testing._user import ButtonNotFoundError, FakeUser
-from bot.testing.fake_bot_api import FakeBotApi
+from fakebotapi._updates import CONFIGURED_SECRET, WebhookConfig
+from fakebotapi._user import ButtonNotFoundError, FakeUser
+from fakebotapi.fake_bot_api import FakeBotApi
 
 __all__ = [
     "CONFIGURED_SECRET",
