@@ -9,11 +9,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from babel.core import get_cldr_version
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.conversation import countries
-from bot.conversation._country_data import CLDR_NAMES
+from bot.conversation._country_data import CLDR_NAMES, CLDR_VERSION
 from bot.conversation.countries import (
     COMMON,
     COUNTRY_NAMES,
@@ -450,10 +451,6 @@ def test_generated_data_is_up_to_date() -> None:
     The lock pins Babel, so its CLDR only changes with a deliberate `make upgrade`; the table
     names the CLDR it came from, and a mismatch says what to run rather than diffing names.
     """
-    from babel.core import get_cldr_version
-
-    from bot.conversation._country_data import CLDR_VERSION
-
     assert get_cldr_version() == CLDR_VERSION, (
         f"Babel ships CLDR {get_cldr_version()}, the country table was made from CLDR "
         f"{CLDR_VERSION}: after `make upgrade`, run `make countries` and read the diff"
