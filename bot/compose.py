@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialWithJitterBackoff
 
 from bot.config import Settings
 from bot.conversation import LANGUAGES
@@ -12,10 +20,17 @@ from bot.messages import LEGAL_HELP_NONE
 from bot.operator_texts import OperatorTexts, load_legal_help
 from bot.service import ChatService
 from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
+from bot.storage.redis import AnyRedis
 
-__all__ = ["Parts", "build_parts", "key_secret"]
+__all__ = ["Parts", "build_parts", "key_secret", "redis_client"]
 
 logger = logging.getLogger(__name__)
+
+#: Seconds to connect to Redis, and to wait for one reply.
+REDIS_TIMEOUT_SECONDS = 2.0
+#: Tries again after a lost connection, backing off up to 0.5 s: long enough for a Sentinel
+#: to name the new master after a failover.
+REDIS_RETRIES = 4
 
 
 class Parts:
@@ -42,8 +57,8 @@ class Parts:
 def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
     """Redis when configured, else the in-memory store (one process only)."""
     if settings.redis_url:
-        return RedisStore.from_url(
-            settings.redis_url,
+        return RedisStore(
+            redis_client(settings),
             ttl_seconds=settings.session_ttl,
             first_version=random_first_version,
         )
@@ -52,6 +67,65 @@ def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
             "DECREEBOT_REDIS_URL is not set: conversations are kept in memory, in this process only"
         )
     return MemoryStore(ttl_seconds=settings.session_ttl, first_version=random_first_version)
+
+
+def redis_client(settings: Settings) -> AnyRedis:
+    """The redis-py client the settings name: one Redis, the master Sentinel names, or a
+    Redis Cluster. Short timeouts: a dead server becomes "unavailable" within seconds, and
+    the client connects again by itself once Redis is back (or another node took over)."""
+    assert settings.redis_url is not None
+    url = settings.redis_url.get_secret_value()
+    options = _redis_options(settings, url)
+    if settings.redis_cluster:
+        return RedisCluster.from_url(url, **options)
+    if settings.redis_sentinels:
+        assert settings.redis_sentinel_service is not None
+        parts = urlsplit(url)
+        node: dict[str, Any] = {
+            "username": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "db": int(parts.path.strip("/") or 0),
+        }
+        # The sentinels are reached like the data nodes (TLS included), without credentials.
+        sentinels = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            settings.sentinel_addresses(), sentinel_kwargs=options, **options
+        )
+        master: Redis = sentinels.master_for(settings.redis_sentinel_service, **node)
+        return master
+    return Redis.from_url(url, **options)
+
+
+def _redis_options(settings: Settings, url: str) -> dict[str, Any]:
+    """Connection options shared by every topology: timeouts, retries, keepalive, TLS."""
+    options: dict[str, Any] = {
+        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        "socket_keepalive": True,
+        "client_name": "decree-bot",
+        # A connection lost (Redis restarted, a failover, an idle socket closed) is tried
+        # again on a new one; a timeout is not, so a caller waits at most one timeout.
+        # Trying a compare-and-set again is safe: if the first landed, the second sees the
+        # new version (CONFLICT) or its update id (DUPLICATE), never a second write.
+        "retry": Retry(
+            ExponentialWithJitterBackoff(cap=0.5, base=0.05),
+            REDIS_RETRIES,
+            supported_errors=(redis_errors.ConnectionError,),
+        ),
+    }
+    tls_files = {
+        "ssl_ca_certs": settings.redis_ca_file,
+        "ssl_certfile": settings.redis_cert_file,
+        "ssl_keyfile": settings.redis_key_file,
+    }
+    tls = urlsplit(url).scheme == "rediss"
+    if any(tls_files.values()) and not tls:
+        msg = "DECREEBOT_REDIS_CA_FILE, _CERT_FILE and _KEY_FILE need a rediss:// URL"
+        raise SystemExit(msg)
+    if tls:
+        options.update({name: str(path) for name, path in tls_files.items() if path})
+        if settings.redis_sentinels:
+            options["ssl"] = True  # Sentinel's pools take TLS from here, not from a URL
+    return options
 
 
 def key_secret(settings: Settings) -> bytes:

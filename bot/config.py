@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_API_BASE_URL", "Settings"]
@@ -24,7 +24,18 @@ class Settings(BaseSettings):
     )
 
     token: SecretStr | None = None
-    redis_url: str | None = None
+    #: redis://, rediss:// (TLS) or unix://; a secret, as it may hold the password. With
+    #: Sentinel it names only the database and credentials; with Cluster, any one node.
+    redis_url: SecretStr | None = None
+    #: A private CA for rediss:// (PEM), and a client certificate and key for mutual TLS.
+    redis_ca_file: Path | None = None
+    redis_cert_file: Path | None = None
+    redis_key_file: Path | None = None
+    #: Sentinels as host:port,host:port; with them the master is found by its service name.
+    redis_sentinels: str | None = None
+    redis_sentinel_service: str | None = None
+    #: The Redis URL names one node of a Redis Cluster.
+    redis_cluster: bool = False
     api_base_url: str = DEFAULT_API_BASE_URL
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -46,6 +57,37 @@ class Settings(BaseSettings):
             msg = "DECREEBOT_LISTEN must be host:port, e.g. 127.0.0.1:8080"
             raise ValueError(msg)
         return value
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinels(cls, value: str | None) -> str | None:
+        if value is not None:
+            for item in value.split(","):
+                host, sep, port = item.strip().rpartition(":")
+                if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                    msg = "DECREEBOT_REDIS_SENTINELS must be host:port,host:port"
+                    raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _one_redis_topology(self) -> Settings:
+        if self.redis_sentinels and self.redis_cluster:
+            msg = "set DECREEBOT_REDIS_SENTINELS or DECREEBOT_REDIS_CLUSTER, not both"
+            raise ValueError(msg)
+        if self.redis_sentinels and not self.redis_sentinel_service:
+            msg = "DECREEBOT_REDIS_SENTINELS needs DECREEBOT_REDIS_SENTINEL_SERVICE"
+            raise ValueError(msg)
+        if (self.redis_sentinels or self.redis_cluster) and self.redis_url is None:
+            msg = "DECREEBOT_REDIS_URL is needed with Sentinel or Cluster"
+            raise ValueError(msg)
+        return self
+
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        """`redis_sentinels` as (host, port) pairs."""
+        if not self.redis_sentinels:
+            return []
+        pairs = (item.strip().rpartition(":") for item in self.redis_sentinels.split(","))
+        return [(host.strip("[]"), int(port)) for host, _, port in pairs]
 
     def listen_address(self) -> tuple[str, int]:
         """`listen` split into host and port."""

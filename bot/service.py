@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,16 +20,14 @@ from bot.conversation import Event, Reply, State, Transition, decode, encode, sc
 from bot.conversation.machine import negotiate
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
-from bot.storage import ABSENT, Booking, CasStatus, Snapshot, StateStore, StoreUnavailable
+from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
 
-__all__ = ["DEFAULT_LANGUAGE", "BookFor", "ChatService", "ConflictError", "Handled"]
+__all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
 
 logger = logging.getLogger(__name__)
 
 #: The language for a person who has not chosen one and whose app gives none we support.
 DEFAULT_LANGUAGE = "ru"
-#: Given an event's replies, the pace to book with the write (None: no new message).
-BookFor = Callable[[tuple[Reply, ...]], Booking | None]
 #: Attempts before giving up on a conversation that keeps changing under us.
 MAX_ATTEMPTS = 8
 _CACHE_SIZE = 10_000
@@ -56,9 +53,6 @@ class Handled:
     #: The latest update delivered again: `replies` is the current screen, in case the first
     #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
-    #: The booking `book_for` asked for, tried with the write: 0.0 booked, else seconds
-    #: until free (nothing booked); None when nothing was tried.
-    booked: float | None = None
 
 
 class _Cache:
@@ -111,14 +105,11 @@ class ChatService:
         message_id: int | None = None,
         hint: str | None = None,
         replay: bool = False,
-        book_for: BookFor | None = None,
     ) -> Handled:
         """Apply `event` to the conversation under `key`; never raises for a store outage.
 
         With `replay`, a delivery of the latest applied update again answers with the current
-        screen: the process that applied it may have died before replying. `book_for(replies)`
-        names the booking (the chat's pace, when the replies make a new message) to try with
-        the write, in the same round trip.
+        screen: the process that applied it may have died before replying.
         """
         try:
             return await self._handle(
@@ -129,7 +120,6 @@ class ChatService:
                 message_id=message_id,
                 hint=hint,
                 replay=replay,
-                book_for=book_for,
             )
         except StoreUnavailable:
             self._cache.drop(key)
@@ -161,7 +151,6 @@ class ChatService:
         message_id: int | None,
         hint: str | None,
         replay: bool,
-        book_for: BookFor | None,
     ) -> Handled:
         replay_id = update_id if replay else None
         # A press with a turn was answered with the screen one turn on; any other screen
@@ -174,7 +163,7 @@ class ChatService:
         snapshot = self._cache.get(key) or ABSENT
         guessed = True  # `snapshot` may not be what the store holds
         for _ in range(MAX_ATTEMPTS):
-            if update_id is not None and update_id in snapshot.recent:
+            if update_id is not None and snapshot.applied(update_id):
                 if guessed and replay_id is not None:
                     # Replay only what the store holds: another process may have moved on.
                     guessed, snapshot = False, await self._store.get(key)
@@ -197,18 +186,16 @@ class ChatService:
             # round trip a read would have cost. Such a no-op is not recorded for dedupe: a
             # redelivery (its first reply may be lost) is the same no-op, answered again.
             touch = data == snapshot.data
-            booking = book_for(result.replies) if book_for is not None else None
             written = await self._store.compare_and_set(
                 key,
                 expected=snapshot.version,
                 data=data,
                 update_id=None if touch else update_id,
-                booking=booking,
             )
             self._cache.put(key, written.snapshot)
             guessed = False
             if written.status is CasStatus.OK:
-                return _handled(result, old, hint, booked=written.booked)
+                return _handled(result, old, hint)
             if written.status is CasStatus.DUPLICATE:
                 return _duplicate(
                     written.snapshot, hint, today, replay_id=replay_id, turn=replay_turn
@@ -252,11 +239,9 @@ def _language(new: State | None, old: State | None, hint: str | None) -> str:
     return negotiate(hint) or DEFAULT_LANGUAGE
 
 
-def _handled(
-    result: Transition, old: State | None, hint: str | None, *, booked: float | None = None
-) -> Handled:
+def _handled(result: Transition, old: State | None, hint: str | None) -> Handled:
     step = result.state.step.value if result.state else None
     if result.wipe:
         first = old.first_message if old else None
         return Handled(result.replies, _language(None, old, hint), step, first, wipe=True)
-    return Handled(result.replies, _language(result.state, old, hint), step, booked=booked)
+    return Handled(result.replies, _language(result.state, old, hint), step)

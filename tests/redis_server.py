@@ -1,11 +1,12 @@
-"""A private, throwaway ``redis-server`` for the tests, its pytest fixtures, and Redis
-key-hygiene helpers.
+"""Private, throwaway Redis servers for the tests (one server, a 3-master Cluster, a
+master with a replica and three Sentinels), their pytest fixtures, the bot's own client and
+store on them, and Redis key-hygiene helpers.
 
 The suite never touches a shared Redis: ``RedisServer`` runs its own ``redis-server``
 (from PATH) on a free loopback port, without persistence, in a temporary directory.
 Register this module as a pytest plugin (``pytest_plugins = ["tests.redis_server"]`` in
 the root conftest) to get the ``redis_server`` (session) and ``redis_url`` (per test,
-flushed) fixtures.
+flushed) fixtures, and ``redis_cluster`` / ``redis_sentinel`` (session, started on first use).
 """
 
 from __future__ import annotations
@@ -23,32 +24,51 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import pytest
 import redis
 
 __all__ = [
+    "RedisCluster",
+    "RedisSentinels",
     "RedisServer",
     "RedisServerError",
     "all_keys_with_ttl",
+    "redis_client_for",
+    "redis_cluster",
+    "redis_sentinel",
     "redis_server",
     "redis_url",
+    "store_on",
 ]
 
 _HOST = "127.0.0.1"
 _SHARED_PORT = 6379  # the machine's own Redis: never ours to start, flush or stop
 _START_ATTEMPTS = 5  # a freshly picked free port can be taken before redis binds it
+_BUS_OFFSET = 10000  # a cluster node's bus port is its port + 10000
+_WAIT_SECONDS = 20.0  # the longest any set-up step may take
 
 
 class RedisServerError(RuntimeError):
     """The private redis-server could not be started."""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+def _free_port(*, bus: bool = False) -> int:
+    """A free loopback port; with `bus`, one whose cluster bus port (+10000) is free too."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((_HOST, 0))
+            port: int = sock.getsockname()[1]
+        if not bus:
+            return port
+        if port + _BUS_OFFSET < 65536:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((_HOST, port + _BUS_OFFSET))
+                except OSError:
+                    continue
+                return port
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -81,11 +101,24 @@ class RedisServer:
     away and came back empty, as after a real restart without persistence.
     """
 
-    def __init__(self, *, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        binary: str | None = None,
+        options: dict[str, str] | None = None,
+        sentinel: str | None = None,
+        bus: bool = False,
+    ) -> None:
+        """`options`: more redis-server options; `sentinel`: run as a Sentinel with this
+        configuration; `bus`: a Cluster node (its bus port must be free too)."""
         if port == _SHARED_PORT:
             raise ValueError("port 6379 belongs to the shared Redis; pick another")
         self._port = port
         self._binary = binary
+        self._options = options or {}
+        self._sentinel = sentinel
+        self._bus = bus
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -115,7 +148,9 @@ class RedisServer:
             )
         fixed_port = self._port is not None
         for attempt in range(_START_ATTEMPTS):
-            port = self._port if fixed_port and self._port is not None else _free_port()
+            port = (
+                self._port if fixed_port and self._port is not None else _free_port(bus=self._bus)
+            )
             try:
                 self._spawn(binary, port)
                 self.wait_ready()
@@ -138,8 +173,13 @@ class RedisServer:
             "daemonize": "no",
             "protected-mode": "yes",
             "logfile": "",  # stdout, which goes to redis.log below
+            **self._options,
         }
         argv = [binary, *(part for name, value in options.items() for part in (f"--{name}", value))]
+        if self._sentinel is not None:  # a Sentinel rewrites its configuration file
+            conf = Path(self._tmp.name) / "sentinel.conf"
+            conf.write_text(self._sentinel)
+            argv[1:1] = [str(conf), "--sentinel"]
         with (Path(self._tmp.name) / "redis.log").open("wb") as log:
             self._proc = subprocess.Popen(
                 argv,
@@ -200,6 +240,161 @@ class RedisServer:
         self.stop()
 
 
+def _wait_for(what: str, ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + _WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with contextlib.suppress(redis.RedisError):
+            if ready():
+                return
+        time.sleep(0.05)
+    raise RedisServerError(f"{what}: not ready after {_WAIT_SECONDS}s")
+
+
+class RedisCluster:
+    """Three private cluster-enabled redis-servers made one Redis Cluster of three masters
+    (`redis-cli --cluster create`), no replicas."""
+
+    def __init__(self) -> None:
+        options = {"cluster-enabled": "yes", "cluster-node-timeout": "2000"}
+        self.nodes = [RedisServer(options=options, bus=True) for _ in range(3)]
+
+    @property
+    def url(self) -> str:
+        """One node's URL (the client finds the others from it)."""
+        return self.nodes[0].url
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()  # each writes its nodes.conf in its own temporary directory
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RedisServerError("redis-cli not found on PATH (Debian: redis-tools)")
+        addresses = [f"{_HOST}:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=_WAIT_SECONDS,
+        )
+        for node in self.nodes:
+            _wait_for("cluster", lambda node=node: _cluster_ok(node.url))
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            with redis.Redis.from_url(node.url) as client:
+                client.flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _cluster_ok(url: str) -> bool:
+    with redis.Redis.from_url(url) as client:
+        info = client.cluster("info")
+        return bool(info["cluster_state"] == "ok" and int(info["cluster_known_nodes"]) == 3)
+
+
+SENTINEL_SERVICE = "decree"
+
+
+class RedisSentinels:
+    """A private master, its replica, and three Sentinels watching them (quorum 2)."""
+
+    def __init__(self) -> None:
+        self.master = RedisServer()
+        self.replica: RedisServer | None = None
+        self.sentinels: list[RedisServer] = []
+
+    @property
+    def addresses(self) -> str:
+        """The Sentinels as DECREEBOT_REDIS_SENTINELS wants them."""
+        return ",".join(f"{_HOST}:{s.port}" for s in self.sentinels)
+
+    def start(self) -> None:
+        self.master.start()
+        replica = self.replica = RedisServer(options={"replicaof": f"{_HOST} {self.master.port}"})
+        replica.start()
+        _wait_for("replica", lambda: _replica_in_sync(replica.url))
+        config = (
+            f"sentinel monitor {SENTINEL_SERVICE} {_HOST} {self.master.port} 2\n"
+            f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 2000\n"
+            f"sentinel failover-timeout {SENTINEL_SERVICE} 6000\n"
+        )
+        self.sentinels = [RedisServer(sentinel=config) for _ in range(3)]
+        for sentinel in self.sentinels:
+            sentinel.start()
+        for sentinel in self.sentinels:
+            _wait_for("sentinel", lambda sentinel=sentinel: _sentinel_sees_all(sentinel.url))
+
+    def master_url(self) -> str:
+        """The URL of whichever server the Sentinels now call master."""
+        with redis.Redis.from_url(self.sentinels[0].url) as client:
+            host, port = client.sentinel_get_master_addr_by_name(SENTINEL_SERVICE)
+        return f"redis://{host.decode()}:{port}/0"
+
+    def flush(self) -> None:
+        with redis.Redis.from_url(self.master_url()) as client:
+            client.flushall()
+
+    def failover(self) -> None:
+        """SENTINEL FAILOVER; returns once the Sentinels name the other server master."""
+        before = self.master_url()
+        with redis.Redis.from_url(self.sentinels[0].url) as client:
+            client.execute_command("SENTINEL", "FAILOVER", SENTINEL_SERVICE)
+        _wait_for("failover", lambda: self.master_url() != before)
+
+    def stop(self) -> None:
+        for server in (*self.sentinels, self.replica, self.master):
+            if server is not None:
+                server.stop()
+
+
+def _replica_in_sync(url: str) -> bool:
+    with redis.Redis.from_url(url) as client:
+        info = client.info("replication")
+        return bool(info["role"] == "slave" and info["master_link_status"] == "up")
+
+
+def _sentinel_sees_all(url: str) -> bool:
+    with redis.Redis.from_url(url) as client:
+        replicas = client.execute_command("SENTINEL", "REPLICAS", SENTINEL_SERVICE)
+        others = client.execute_command("SENTINEL", "SENTINELS", SENTINEL_SERVICE)
+        return len(replicas) == 1 and len(others) == 2
+
+
+def redis_client_for(url: str, *, cluster: bool = False, sentinels: str | None = None) -> Any:
+    """The bot's own client (``bot.compose.redis_client``) for these settings."""
+    from bot.compose import redis_client  # noqa: PLC0415 - the plugin loads before the bot
+    from bot.config import Settings  # noqa: PLC0415
+
+    settings = Settings(
+        redis_url=url,
+        redis_cluster=cluster,
+        redis_sentinels=sentinels,
+        redis_sentinel_service=SENTINEL_SERVICE if sentinels else None,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return redis_client(settings)
+
+
+def store_on(
+    url: str,
+    *,
+    ttl_seconds: int,
+    first_version: Callable[[], int] | None = None,
+    cluster: bool = False,
+    sentinels: str | None = None,
+) -> Any:
+    """A ``RedisStore`` on the bot's own client for `url` (see ``redis_client_for``)."""
+    from bot.storage import RedisStore  # noqa: PLC0415
+
+    client = redis_client_for(url, cluster=cluster, sentinels=sentinels)
+    if first_version is None:
+        return RedisStore(client, ttl_seconds=ttl_seconds)
+    return RedisStore(client, ttl_seconds=ttl_seconds, first_version=first_version)
+
+
 def all_keys_with_ttl(url: str) -> dict[str, int]:
     """Every key in the database at ``url`` with its PTTL in ms (-1: no TTL)."""
     with redis.Redis.from_url(url) as client:
@@ -229,3 +424,25 @@ def redis_url(redis_server: RedisServer) -> str:
     with redis.Redis.from_url(redis_server.url) as client:
         client.flushall()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A private 3-master Redis Cluster for the whole session (started on first use)."""
+    cluster = RedisCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[RedisSentinels]:
+    """A private master, replica and three Sentinels for the session (started on first use)."""
+    sentinels = RedisSentinels()
+    try:
+        sentinels.start()
+        yield sentinels
+    finally:
+        sentinels.stop()

@@ -3,7 +3,6 @@ implementations, and the keyed-hash conversation keys."""
 
 from bot.storage.base import (
     ABSENT,
-    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -17,7 +16,6 @@ from bot.storage.redis import RedisStore
 
 __all__ = [
     "ABSENT",
-    "Booking",
     "CasResult",
     "CasStatus",
     "KeyMaker",

@@ -5,8 +5,8 @@ A stored record is one compact byte string::
 
     <version>|<id,id,..>|<payload>
 
-``version`` is canonical decimal (no sign, no leading zeros), the ids are the update ids
-recently applied to the conversation in canonical base 36 (newest last, at most
+``version`` is canonical decimal (no sign, no leading zeros), the ids are the greatest update
+ids applied to the conversation, in canonical base 36 (in the order applied, at most
 ``RECENT_LIMIT``), and the payload is opaque bytes that may contain anything, including
 ``|``, so a record is split on its first two separators only. Both stores keep exactly
 these bytes, so they share ``encode_record``/``decode_record``; the Redis Lua script
@@ -24,7 +24,6 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "ABSENT",
     "RECENT_LIMIT",
-    "Booking",
     "CasResult",
     "CasStatus",
     "Snapshot",
@@ -33,12 +32,16 @@ __all__ = [
     "decode_record",
     "encode_id",
     "encode_record",
+    "is_applied",
     "keep_recent",
     "validate_cas_args",
 ]
 
 RECENT_LIMIT = 4
-"""How many recently applied update ids a record remembers for dedupe."""
+"""How many update ids a record keeps for dedupe: the greatest applied. Once it keeps this
+many, every id below the smallest kept counts as applied too (``is_applied``), so the dedupe
+covers every update ever applied to the conversation while its record lives (at least the
+session TTL, 10 minutes or more, after the last one), in a few bytes."""
 
 _SEP = b"|"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -53,7 +56,12 @@ class Snapshot:
     data: bytes | None
     """The opaque payload; ``None`` when absent."""
     recent: tuple[int, ...]
-    """Update ids recently applied to this conversation, newest last, for dedupe."""
+    """The greatest update ids applied to this conversation, in the order applied (newest
+    last), for dedupe: see ``is_applied``."""
+
+    def applied(self, update_id: int) -> bool:
+        """Whether the update was applied to this conversation already."""
+        return is_applied(self.recent, update_id)
 
 
 ABSENT = Snapshot(0, None, ())
@@ -68,24 +76,11 @@ class CasStatus(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Booking:
-    """A moment to book in a pace shared by processes, with the same write (one round trip
-    for both): ``key`` holds the pace's next free moment, ``interval`` seconds apart."""
-
-    key: str
-    interval: float
-
-
-@dataclass(frozen=True, slots=True)
 class CasResult:
     """``snapshot`` is the new stored snapshot on OK, the current stored one otherwise."""
 
     status: CasStatus
     snapshot: Snapshot
-    #: With a ``Booking`` and a write: 0.0 booked now, else the seconds until the pace is
-    #: free (nothing booked). None: nothing was tried (no booking, no write, or a store
-    #: without shared paces).
-    booked: float | None = None
 
 
 class StoreUnavailable(Exception):  # noqa: N818  the name is the agreed public API
@@ -98,14 +93,13 @@ class StateStore(Protocol):
 
     ``compare_and_set`` is atomic per key and decides, in this order:
 
-    1. ``update_id`` is in the stored ``recent`` -> DUPLICATE, nothing written;
+    1. ``update_id`` was applied (``Snapshot.applied``) -> DUPLICATE, nothing written;
     2. stored version != ``expected`` -> CONFLICT, nothing written;
     3. ``data`` is None -> the key is deleted (the dedupe list goes with it) -> OK
        with ``Snapshot(0, None, ())``;
     4. otherwise the data is stored with version ``expected + 1``, ``update_id`` is
-       appended to ``recent`` (last ``RECENT_LIMIT`` kept) and the TTL is reset to the
-       store's TTL -> OK with the new snapshot; a ``booking`` is tried with the write
-       (``CasResult.booked``), by stores that share paces between processes.
+       appended to ``recent`` (``keep_recent``) and the TTL is reset to the store's TTL
+       -> OK with the new snapshot.
 
     ``get`` does not extend the TTL. Every method except ``ping`` raises
     ``StoreUnavailable`` when the backend cannot be reached; ``ping`` never raises.
@@ -120,7 +114,6 @@ class StateStore(Protocol):
         expected: int,
         data: bytes | None,
         update_id: int | None = None,
-        booking: Booking | None = None,
     ) -> CasResult: ...
 
     async def delete(self, key: str) -> None: ...
@@ -142,10 +135,26 @@ def encode_id(value: int) -> str:
     return sign + "".join(reversed(out))
 
 
+def is_applied(recent: tuple[int, ...], update_id: int) -> bool:
+    """Whether an update was applied, given the ids a record keeps: one of them, or, once
+    ``RECENT_LIMIT`` are kept, below the smallest (``keep_recent`` forgets only the smallest
+    id, so every id it ever forgot is below the smallest it keeps).
+
+    An update overtaken by ``RECENT_LIMIT`` later ones of the same chat is dropped as
+    applied, as its screen is long gone anyway.
+    """
+    return update_id in recent or (len(recent) >= RECENT_LIMIT and update_id < min(recent))
+
+
 def keep_recent(recent: Iterable[int], update_id: int | None) -> tuple[int, ...]:
-    """``recent`` with ``update_id`` appended (if any), trimmed to the newest few."""
-    ids = tuple(recent) if update_id is None else (*recent, update_id)
-    return ids[-RECENT_LIMIT:]
+    """``recent`` with ``update_id`` appended (if any); beyond ``RECENT_LIMIT`` ids the
+    smallest is forgotten (still covered: see ``is_applied``)."""
+    ids = list(recent)
+    if update_id is not None:
+        ids.append(update_id)
+    if len(ids) > RECENT_LIMIT:
+        ids.remove(min(ids))
+    return tuple(ids)
 
 
 def encode_record(version: int, recent: Iterable[int], data: bytes) -> bytes:

@@ -1,7 +1,10 @@
 """Storage keys for conversations: a keyed hash of (bot id, chat id), never the raw ids.
 
 Anyone who can read the store (a shared Redis, a dump) sees only
-``<prefix><22 base64url chars>``; linking a key to a Telegram chat needs the secret.
+``<prefix>{<22 base64url chars>}``; linking a key to a Telegram chat needs the secret.
+The hash is a Redis Cluster hash tag: every key of one chat (its conversation, its pace)
+has the same hash under its own prefix, so all of them live in one slot, and one script may
+touch several of them.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ _DIGEST_BYTES = 16  # 128 bits: collisions are not a concern at any realistic ch
 def conversation_key(
     secret: bytes, bot_id: int, chat_id: int, *, prefix: str = DEFAULT_PREFIX
 ) -> str:
-    """``prefix`` + unpadded base64url of the first 16 bytes of
-    HMAC-SHA256(secret, f"{bot_id}:{chat_id}")."""
+    """``prefix`` + ``{`` + unpadded base64url of the first 16 bytes of
+    HMAC-SHA256(secret, f"{bot_id}:{chat_id}") + ``}`` (base64url has no braces)."""
     return KeyMaker(secret, bot_id, prefix).for_chat(chat_id)
 
 
@@ -45,4 +48,4 @@ class KeyMaker:
         mac = self._keyed.copy()
         mac.update(f"{self.bot_id}:{chat_id}".encode("ascii"))
         token = base64.urlsafe_b64encode(mac.digest()[:_DIGEST_BYTES]).rstrip(b"=")
-        return self.prefix + token.decode("ascii")
+        return f"{self.prefix}{{{token.decode('ascii')}}}"

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from bot.storage.base import (
     ABSENT,
-    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -86,14 +85,11 @@ class MemoryStore:
         expected: int,
         data: bytes | None,
         update_id: int | None = None,
-        booking: Booking | None = None,
     ) -> CasResult:
-        """See ``StateStore``; one process only, so no pace is shared (``booked`` is None)."""
-        del booking
         payload = validate_cas_args(expected, data)
         now = self._clock()
         current = self._load(key, now)
-        if update_id is not None and update_id in current.recent:
+        if update_id is not None and current.applied(update_id):
             return CasResult(CasStatus.DUPLICATE, current)
         if current.version != expected:
             return CasResult(CasStatus.CONFLICT, current)

@@ -1,21 +1,34 @@
-"""``RedisStore``: the shared state store on Redis.
+"""``RedisStore``: the shared state store on Redis, through redis-py (``redis.asyncio``,
+with hiredis parsing replies).
 
 One key per conversation holding one record (layout in ``bot.storage.base``);
-``compare_and_set`` is a single Lua script, so dedupe, version check, write and TTL
-happen atomically in one round trip. Nothing but the caller's opaque key and the
-record ever reaches Redis, and neither is logged or put into exception messages.
+``compare_and_set`` is one Lua script, sent by its SHA (redis-py's ``Script`` loads it
+again when a server answers NOSCRIPT), so dedupe, version check, write and TTL happen
+atomically in one round trip. The script touches its one key only, so it runs on a single
+Redis, behind Sentinel, or on a Redis Cluster alike. Nothing but the caller's opaque key
+and the record ever reaches Redis, and neither is logged or put into exception messages.
+
+Behind Sentinel a write counts only once a replica has it too: Redis replicates after it
+answers, and a failover drops whatever the old master had not passed on. So there the
+script goes with a ``WAIT`` for one replica, still in one round trip (a pipeline). If no
+replica confirms, the Sentinels are asked whether the master moved; if it did, the write
+is made again on the new one (see ``_on_master``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeAlias
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.sentinel import SentinelConnectionPool
 
 from bot.storage.base import (
     ABSENT,
-    RECENT_LIMIT,
-    Booking,
     CasResult,
     CasStatus,
     Snapshot,
@@ -26,42 +39,51 @@ from bot.storage.base import (
     next_version,
     validate_cas_args,
 )
-from bot.storage.resp import Arg, Endpoint, ReplyError, RespClient, Script
 
-__all__ = ["RedisStore"]
+__all__ = ["CAS_SCRIPT", "AnyRedis", "RedisStore", "unavailable_as_store_errors"]
 
-CONNECT_TIMEOUT_SECONDS = 2.0
-SOCKET_TIMEOUT_SECONDS = 2.0
+logger = logging.getLogger(__name__)
 
-# The pace of one chat, shared by processes: if the pace key's next free moment has come,
-# book now (the next free moment becomes now + interval, with a TTL that ends then) and
-# give 0; otherwise book nothing and give the milliseconds until it comes. The server's
-# clock is the one clock all processes share.
-_BOOK_LUA = """
-local function book(key, interval)
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local free = tonumber(redis.call('GET', key) or '0')
-  if free > now then
-    return free - now
+#: A client for one Redis (plain, or the master Sentinel names) or for a Redis Cluster.
+AnyRedis: TypeAlias = "Redis | RedisCluster"
+
+CAS_SCRIPT = """
+-- Compare-and-set of one conversation record (its layout: bot/storage/base.py):
+--   <version>|<update ids in canonical base 36, comma-separated, newest last>|<payload>
+-- KEYS[1]  the conversation's key
+-- ARGV[1]  the expected version, decimal ("0": absent)
+-- ARGV[2]  the update's id in canonical base 36, or "" for none
+-- ARGV[3]  "1" to write, "0" to delete
+-- ARGV[4]  the new version, decimal   ARGV[5] the payload   ARGV[6] the TTL in milliseconds
+-- Returns {1, ids kept} on OK, {2, record} on CONFLICT, {3, record} on DUPLICATE, where
+-- "" stands for "no record".
+-- Dedupe (as base.is_applied): an id among those kept was applied; so was any id below the
+-- smallest kept once LIMIT are kept, because a write forgets the smallest id, never another.
+
+local LIMIT = 4  -- bot.storage.base.RECENT_LIMIT
+
+-- a < b for canonical base-36 integers, exactly: ids may be longer than a Lua double's
+-- 53 bits, and bytes are compared one by one so that no locale's collation applies.
+local function less(a, b)
+  local neg_a, neg_b = string.sub(a, 1, 1) == '-', string.sub(b, 1, 1) == '-'
+  if neg_a ~= neg_b then
+    return neg_a
   end
-  redis.call('SET', key, string.format('%d', now + tonumber(interval)), 'PX', interval)
-  return 0
+  if neg_a then
+    a, b = string.sub(b, 2), string.sub(a, 2)
+  end
+  if #a ~= #b then
+    return #a < #b
+  end
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then
+      return x < y
+    end
+  end
+  return false
 end
-"""
 
-# KEYS[1] conversation key   KEYS[2] (optional) a pace key to book with a write
-# ARGV[1] expected version, canonical decimal ("0" = absent)
-# ARGV[2] update id in canonical base 36, or "" for none
-# ARGV[3] "1" to write, "0" to delete
-# ARGV[4] new version (decimal)   ARGV[5] payload   ARGV[6] TTL in milliseconds
-# ARGV[7] (with KEYS[2]) the pace's interval in milliseconds
-# Returns {1, kept ids[, booked]} on OK, {2, current record} on CONFLICT, {3, current
-# record} on DUPLICATE; "" stands for "no record". RECENT_OLDER is filled in from
-# RECENT_LIMIT.
-_CAS_SCRIPT = (
-    _BOOK_LUA
-    + """
 local raw = redis.call('GET', KEYS[1])
 local version, ids = '0', ''
 if raw then
@@ -75,111 +97,128 @@ if raw then
 else
   raw = ''
 end
+
 local uid = ARGV[2]
-local list = {}
+local list, smallest = {}, nil
 for id in string.gmatch(ids, '[^,]+') do
   if id == uid then
     return {3, raw}
   end
   list[#list + 1] = id
+  if smallest == nil or less(id, smallest) then
+    smallest = id
+  end
 end
+if uid ~= '' and #list >= LIMIT and less(uid, smallest) then
+  return {3, raw}
+end
+
 if version ~= ARGV[1] then
   return {2, raw}
 end
+
 if ARGV[3] == '0' then
   if raw ~= '' then
     redis.call('DEL', KEYS[1])
   end
   return {1, ''}
 end
+
 if uid ~= '' then
   list[#list + 1] = uid
+  if #list > LIMIT then
+    local at = 1
+    for i = 2, #list do
+      if less(list[i], list[at]) then
+        at = i
+      end
+    end
+    table.remove(list, at)
+  end
 end
-local kept = table.concat(list, ',', math.max(1, #list - RECENT_OLDER), #list)
+local kept = table.concat(list, ',')
 redis.call('SET', KEYS[1], ARGV[4] .. '|' .. kept .. '|' .. ARGV[5], 'PX', ARGV[6])
-if KEYS[2] then
-  return {1, kept, book(KEYS[2], ARGV[7])}
-end
 return {1, kept}
 """
-)
 
-_CAS_SCRIPT = _CAS_SCRIPT.replace("RECENT_OLDER", str(RECENT_LIMIT - 1))
-
-# KEYS[1] a pace key   ARGV[1] interval in ms   (see _BOOK_LUA)
-_PACE_SCRIPT = _BOOK_LUA + "return book(KEYS[1], ARGV[1])"
+#: Behind Sentinel: how long a write waits for a replica to confirm it (ms). A replica that
+#: is up confirms within a network round trip; this is only waited in full while none is.
+WAIT_MS = 100
+#: How long the Sentinels may take to report a promotion after the replica stopped
+#: confirming writes, and how long a master found alone is then trusted without asking.
+FAILOVER_SECONDS = 2.0
+ALONE_SECONDS = 10.0
+_ATTEMPTS = 4  # a first try, a master that moved, NOSCRIPT on the new one, and once more
 
 _STATUS = {1: CasStatus.OK, 2: CasStatus.CONFLICT, 3: CasStatus.DUPLICATE}
 
-# Server replies that mean "cannot serve now" rather than "your request is wrong".
-_UNAVAILABLE_REPLIES = ("LOADING", "BUSY", "MISCONF", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN")
-_RETRY_PAUSE = 0.01  # seconds before trying a lost connection's command on a new one
+# Server replies that mean "cannot serve now" rather than "your request is wrong"
+# (a replica during a failover, a cluster resharding, a server still loading...).
+_UNAVAILABLE_REPLIES = (
+    "LOADING",
+    "BUSY",
+    "MISCONF",
+    "MASTERDOWN",
+    "NOREPLICAS",
+    "TRYAGAIN",
+    "READONLY",
+    "CLUSTERDOWN",
+)
 
 
-def _is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, OSError):  # ConnectionError, TimeoutError, refused, TLS errors
-        return True
-    return isinstance(exc, ReplyError) and str(exc).startswith(_UNAVAILABLE_REPLIES)
-
-
-async def _once_more(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Run `call`, translating errors; a connection lost is tried once more on a new one
-    (Redis restarted, or closed an idle socket). Trying a compare-and-set again is safe:
-    if the first did land, the second sees the new version and reports DUPLICATE (with an
-    update id) or CONFLICT, never a second write. A timeout is not tried again, so a caller
-    waits at most one timeout."""
-    for attempt in (1, 2):
-        try:
-            return await call()
-        except ConnectionError:
-            if attempt == 2:
-                raise StoreUnavailable("redis unavailable (ConnectionError)") from None
-            await asyncio.sleep(_RETRY_PAUSE)
-        except Exception as exc:
-            if _is_unavailable(exc):
-                # Only the error class: the caller needs no more than "the store is down".
-                raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
-            raise
-    raise AssertionError  # unreachable
+@contextlib.asynccontextmanager
+async def unavailable_as_store_errors() -> AsyncIterator[None]:
+    """Turns redis-py's "cannot serve now" errors into ``StoreUnavailable`` (with the error
+    class only: the caller needs no more than "the store is down")."""
+    try:
+        yield
+    except (
+        redis_errors.ConnectionError,  # refused, reset, auth, no master known to Sentinel
+        redis_errors.TimeoutError,
+        redis_errors.ClusterError,
+        redis_errors.RedisClusterException,  # e.g. a slot no node serves right now
+        OSError,
+    ) as exc:
+        raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
+    except redis_errors.ResponseError as exc:
+        if str(exc).startswith(_UNAVAILABLE_REPLIES):
+            raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
+        raise
 
 
 class RedisStore:
-    """``StateStore`` on Redis. Safe to share between tasks and processes."""
+    """``StateStore`` on Redis. Safe to share between tasks and processes.
+
+    The client is built by ``bot.compose`` (URL, TLS, Sentinel or Cluster, timeouts and
+    retries); the store owns it and closes it.
+    """
 
     def __init__(
         self,
-        client: RespClient,
+        client: AnyRedis,
         *,
         ttl_seconds: int,
         first_version: Callable[[], int] = first_version_one,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
-        self._client = client
+        self._client: Any = client  # the two client classes share the calls used here
         self._ttl_ms = str(int(ttl_seconds * 1000))
-        self._cas = Script(client, _CAS_SCRIPT)
-        self._pace = Script(client, _PACE_SCRIPT)
+        self._cas = client.register_script(CAS_SCRIPT)
         self._first_version = first_version
+        pool = getattr(client, "connection_pool", None)
+        self._sentinel = pool if isinstance(pool, SentinelConnectionPool) else None
+        self._alone_until = 0.0  # see _master_moved
 
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        ttl_seconds: int,
-        first_version: Callable[[], int] = first_version_one,
-    ) -> RedisStore:
-        """A store on one pipelined connection with short timeouts: a dead server becomes
-        ``StoreUnavailable`` quickly, and the store recovers by itself once Redis is back."""
-        client = RespClient(
-            Endpoint.from_url(url),
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            timeout=SOCKET_TIMEOUT_SECONDS,
-        )
-        return cls(client, ttl_seconds=ttl_seconds, first_version=first_version)
+    @property
+    def client(self) -> AnyRedis:
+        """The redis-py client, for other parts that keep data next to the conversations
+        (the Telegram adapter's per-chat pace)."""
+        return self._client  # type: ignore[no-any-return]
 
     async def get(self, key: str) -> Snapshot:
-        raw = await _once_more(lambda: self._client.call(b"GET", key))
+        async with unavailable_as_store_errors():
+            raw = await self._client.get(key)
         return decode_record(raw)
 
     async def compare_and_set(
@@ -189,11 +228,10 @@ class RedisStore:
         expected: int,
         data: bytes | None,
         update_id: int | None = None,
-        booking: Booking | None = None,
     ) -> CasResult:
         payload = validate_cas_args(expected, data)
         version = next_version(expected, self._first_version)
-        args: list[Arg] = [
+        args = [
             str(expected),
             "" if update_id is None else encode_id(update_id),
             b"0" if payload is None else b"1",
@@ -201,46 +239,83 @@ class RedisStore:
             b"" if payload is None else payload,
             self._ttl_ms,
         ]
-        keys: list[Arg] = [key]
-        if booking is not None and payload is not None:
-            keys.append(booking.key)
-            args.append(str(round(booking.interval * 1000)))
         try:
-            reply = await _once_more(lambda: self._cas(keys, args))
-        except ReplyError as exc:
+            async with unavailable_as_store_errors():
+                if self._sentinel is None:
+                    reply = await self._cas(keys=[key], args=args)
+                else:
+                    reply = await self._on_master(self._cas.sha, key, args)
+        except redis_errors.ResponseError as exc:
             if "MALFORMED" in str(exc):
                 raise ValueError("malformed state record") from None
             raise
-        code, body = int(reply[0]), bytes(reply[1])
-        status = _STATUS[code]
+        status = _STATUS[int(reply[0])]
+        body = bytes(reply[1])
         if status is not CasStatus.OK:
             return CasResult(status, decode_record(body or None))
         if payload is None:
             return CasResult(status, ABSENT)
         recent = tuple(int(i, 36) for i in body.split(b",")) if body else ()
-        booked = max(0, int(reply[2])) / 1000 if len(reply) > 2 else None
-        return CasResult(status, Snapshot(version, payload, recent), booked)
+        return CasResult(status, Snapshot(version, payload, recent))
+
+    async def _on_master(self, sha: str, key: str, args: list[Any]) -> Any:
+        """The script by SHA on the master Sentinel names, with WAIT for one replica in the
+        same round trip. If no replica confirms and the Sentinels come to name another
+        master (``_master_moved``), every connection is dropped and the script runs again
+        there (safe: it is a compare-and-set); if they do not, the replicas are down and
+        the write stands on the master, as it would on a single Redis."""
+        pool = self._sentinel
+        assert pool is not None
+        for _ in range(_ATTEMPTS):
+            before = pool.master_address
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.evalsha(sha, 1, key, *args)
+                pipe.wait(1, WAIT_MS)
+                reply, replicas = await pipe.execute(raise_on_error=False)
+            if isinstance(reply, redis_errors.NoScriptError):
+                await self._client.script_load(CAS_SCRIPT)  # a new master, or a restart
+                continue
+            for result in (reply, replicas):
+                if isinstance(result, Exception):
+                    raise result
+            if int(replicas) >= 1:
+                return reply
+            if not await self._master_moved(before or pool.master_address):
+                return reply
+            logger.warning("redis: the master moved; writing again on the new one")
+            await pool.disconnect()  # in-use connections too: none may stay on the old one
+        raise StoreUnavailable("redis unavailable (the master keeps moving)")
+
+    async def _master_moved(self, used: object) -> bool:
+        """Whether the Sentinels name another master than `used`. A promotion is reported a
+        second or so after the promoted replica stops confirming writes, so they are asked
+        again for up to ``FAILOVER_SECONDS``; after that, for ``ALONE_SECONDS``, a master
+        without replicas is taken as it is (no replica in sync: no failover can come)."""
+        pool = self._sentinel
+        assert pool is not None
+        loop = asyncio.get_running_loop()
+        alone = loop.time() < self._alone_until
+        deadline = loop.time() + (0.0 if alone else FAILOVER_SECONDS)
+        while True:
+            if await pool.get_master_address() != used:  # type: ignore[no-untyped-call]
+                return True
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(0.1)
+        if not alone:
+            logger.warning("redis: no replica confirms writes; the master has them alone")
+        self._alone_until = loop.time() + ALONE_SECONDS
+        return False
 
     async def delete(self, key: str) -> None:
-        await _once_more(lambda: self._client.call(b"DEL", key))
-
-    async def book_slot(self, key: str, *, interval: float) -> float:
-        """Book this moment in a pace shared by processes, if it is free: 0.0 when booked,
-        else the seconds until it is free (nothing booked).
-
-        ``key`` holds the next free moment, ``interval`` seconds after the last booking, with
-        a TTL that ends then. Spaces a chat's messages across processes (see
-        ``bot.adapters.telegram.throttle``).
-        """
-        ms = str(round(interval * 1000))
-        waited = await _once_more(lambda: self._pace([key], [ms]))
-        return max(0, int(waited)) / 1000
+        async with unavailable_as_store_errors():
+            await self._client.delete(key)
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._client.call(b"PING") == b"PONG")
+            return bool(await self._client.ping())
         except Exception:
             return False
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._client.aclose()

@@ -1,4 +1,5 @@
-"""The throttle's use of a pace booked with the conversation's write."""
+"""The throttle's shared pace: every new message to a private chat books its moment in the
+chat's pace across processes (`pace.RedisPace`, on a real Redis), right before it goes."""
 
 from __future__ import annotations
 
@@ -9,76 +10,80 @@ from typing import Any
 import pytest
 from telegram.error import NetworkError, RetryAfter
 
+from bot.adapters.telegram.pace import PACE_PREFIX, RedisPace
 from bot.adapters.telegram.throttle import Throttle
-from bot.storage import Booking
+from bot.storage import KeyMaker, StoreUnavailable
+from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for
 
 
 class _Pace:
     """A shared pace that is always free, counting its bookings."""
 
     def __init__(self) -> None:
-        self.books = 0
+        self.books: list[int] = []
 
     async def book(self, chat_id: int, interval: float) -> float:
-        self.books += 1
+        self.books.append(chat_id)
         return 0.0
 
     async def forget(self, chat_id: int) -> None:
         """Nothing kept."""
-
-    def booking(self, chat_id: int, interval: float) -> Booking:
-        return Booking(f"p:{chat_id}", interval)
 
 
 async def _sent(*_args: Any, **_kwargs: Any) -> bool:
     return True
 
 
-async def _send(throttle: Throttle, chat: int) -> None:
-    await throttle.process_request(_sent, (), {}, "sendMessage", {"chat_id": chat}, None)
+async def _send(throttle: Throttle, chat: int, endpoint: str = "sendMessage") -> None:
+    await throttle.process_request(_sent, (), {}, endpoint, {"chat_id": chat}, None)
 
 
-async def test_a_message_booked_with_the_write_is_not_booked_again() -> None:
+async def test_every_new_message_to_a_private_chat_books_the_shared_pace() -> None:
     pace = _Pace()
-    throttle = Throttle()
+    throttle = Throttle(per_chat_interval=0.02)
     throttle.share(pace)
-    assert throttle.booking(5) == Booking("p:5", 1.1)
-    assert throttle.booking(-100) is None  # groups: no pace key
-    with throttle.booked(5, 0.0):
-        await _send(throttle, 5)
-    assert pace.books == 0
+    await asyncio.gather(_send(throttle, 5), _send(throttle, 5), _send(throttle, 6))
+    await _send(throttle, 5, "editMessageText")  # an edit is no new message
+    await _send(throttle, -100)  # groups: no pace key
+    assert sorted(pace.books) == [5, 5, 6]
 
 
-async def test_only_the_first_message_uses_the_booking() -> None:
-    pace = _Pace()
-    throttle = Throttle(per_chat_interval=0.05)
-    throttle.share(pace)
-    with throttle.booked(6, 0.0):
-        await _send(throttle, 6)
-        await _send(throttle, 6)  # waited for the chat's interval: books as usual
-    assert pace.books == 1
+KEYS = KeyMaker(b"pace test secret", 42, prefix=PACE_PREFIX)
 
 
-async def test_a_busy_or_missing_booking_books_as_usual() -> None:
-    pace = _Pace()
-    throttle = Throttle(per_chat_interval=0.05)
-    throttle.share(pace)
-    with throttle.booked(7, 0.4):  # the pace was busy: nothing was booked
+@pytest.mark.redis
+async def test_redis_pace_books_once_per_interval(redis_url: str) -> None:
+    client = redis_client_for(redis_url)
+    pace = RedisPace(client, KEYS)
+    try:
+        assert await pace.book(7, 1.0) == 0.0
+        busy = await pace.book(7, 1.0)
+        assert 0.9 < busy <= 1.0  # busy: the seconds until it is free, nothing booked
+        assert await pace.book(8, 1.0) == 0.0  # another chat, its own pace
+        keys = all_keys_with_ttl(redis_url)
+        assert set(keys) == {KEYS.for_chat(7), KEYS.for_chat(8)}
+        assert all(0 < ttl <= 1000 for ttl in keys.values())
+        await pace.forget(7)
+        assert await pace.book(7, 0.2) == 0.0
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.redis
+async def test_throttle_goes_on_alone_when_redis_is_down() -> None:
+    """No Redis: the pace says unavailable, and the throttle keeps this process's pace."""
+    with RedisServer() as server:
+        url = server.url  # a port that was free and is closed again
+    client = redis_client_for(url)
+    pace = RedisPace(client, KEYS)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await pace.book(7, 1.0)
+        throttle = Throttle(per_chat_interval=0.01)
+        throttle.share(pace)
         await _send(throttle, 7)
-    with throttle.booked(8, None):  # nothing was tried
-        await _send(throttle, 8)
-    assert pace.books == 2
-
-
-async def test_a_message_queued_behind_another_books_as_usual() -> None:
-    """Two messages for one chat at once: one may use the booking, the other waits its turn
-    and books again, so the booking is never used for two."""
-    pace = _Pace()
-    throttle = Throttle(per_chat_interval=0.05)
-    throttle.share(pace)
-    with throttle.booked(9, 0.0):
-        await asyncio.gather(_send(throttle, 9), _send(throttle, 9))
-    assert pace.books == 1
+    finally:
+        await client.aclose()
 
 
 async def test_rate_limits_and_server_errors_are_counted_apart(

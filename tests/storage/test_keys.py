@@ -14,12 +14,12 @@ from bot.storage import KeyMaker, conversation_key
 
 SECRET = b"decree-bot test secret"
 BOT = 7123456789
-KEY_SHAPE = re.compile(r"dcb:c:[A-Za-z0-9_-]{22}")
+KEY_SHAPE = re.compile(r"dcb:c:\{[A-Za-z0-9_-]{22}\}")
 
 
 def expected_key(secret: bytes, bot_id: int, chat_id: int, prefix: str = "dcb:c:") -> str:
     digest = hmac.digest(secret, f"{bot_id}:{chat_id}".encode(), "sha256")[:16]
-    return prefix + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return prefix + "{" + base64.urlsafe_b64encode(digest).decode().rstrip("=") + "}"
 
 
 CASES = [
@@ -42,8 +42,8 @@ def test_key_is_prefixed_truncated_hmac(secret: bytes, bot_id: int, chat_id: int
 
 def test_pinned_values() -> None:
     # Changing these orphans every stored conversation: do it only on purpose.
-    assert conversation_key(SECRET, BOT, 123456789) == "dcb:c:j5qqIIfi0Mrv7YmE2EDYJQ"
-    assert conversation_key(SECRET, BOT, -1001234567890) == "dcb:c:pPw__W9C8ojjICbPzCTytg"
+    assert conversation_key(SECRET, BOT, 123456789) == "dcb:c:{j5qqIIfi0Mrv7YmE2EDYJQ}"
+    assert conversation_key(SECRET, BOT, -1001234567890) == "dcb:c:{pPw__W9C8ojjICbPzCTytg}"
 
 
 def test_all_cases_are_distinct() -> None:
@@ -81,10 +81,27 @@ def test_empty_secret_is_refused() -> None:
 
 def test_key_maker() -> None:
     maker = KeyMaker(SECRET, BOT)
-    assert maker.for_chat(123456789) == "dcb:c:j5qqIIfi0Mrv7YmE2EDYJQ"
+    assert maker.for_chat(123456789) == "dcb:c:{j5qqIIfi0Mrv7YmE2EDYJQ}"
     for chat_id in (-1001234567890, -5, 0, 1, 2**40):  # the keyed copy changes nothing
         assert maker.for_chat(chat_id) == expected_key(SECRET, BOT, chat_id)
     assert KeyMaker(SECRET, BOT, "x:").for_chat(7) == conversation_key(SECRET, BOT, 7, prefix="x:")
     assert SECRET.decode() not in repr(maker)
     with pytest.raises(dataclasses.FrozenInstanceError):
         maker.bot_id = 1  # type: ignore[misc]
+
+
+def hash_tag(key: str) -> str:
+    """What Redis Cluster hashes: the part between the first `{` and the next `}`."""
+    start = key.index("{")
+    return key[start + 1 : key.index("}", start + 1)]
+
+
+def test_every_key_of_a_chat_shares_one_hash_tag() -> None:
+    """Conversation and pace keys of one chat land in one Redis Cluster slot; other chats'
+    keys do not share it."""
+    conversation = KeyMaker(SECRET, BOT).for_chat(42)
+    pace = KeyMaker(SECRET, BOT, "dcb:p:").for_chat(42)
+    assert conversation != pace
+    assert hash_tag(conversation) == hash_tag(pace)
+    assert len(hash_tag(conversation)) == 22
+    assert hash_tag(KeyMaker(SECRET, BOT).for_chat(43)) != hash_tag(conversation)

@@ -25,13 +25,14 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.pace import PACE_PREFIX, RedisPace
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts
 from bot.i18n import Renderer
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
-from bot.storage import Booking, KeyMaker, RedisStore
+from bot.storage import KeyMaker, RedisStore
 
 __all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "PACE_PREFIX", "build_application", "prepare"]
 
@@ -42,29 +43,10 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 #: Telegram language codes with their own command menu and description ("" = the default).
 #: Uzbek Cyrillic has no Telegram code of its own; Uzbek apps get the Latin menu.
 MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en": "en"}
-#: Redis keys of the per-chat pace shared by processes: the prefix, then the chat's keyed hash.
-PACE_PREFIX = "dcb:p:"
 #: Updates processed at once; the store keeps each conversation consistent regardless.
 CONCURRENT_UPDATES = 64
 #: Connections to the Bot API for calls (PTB's default).
 REQUEST_POOL = 256
-
-
-class _RedisPace:
-    """Each chat's pace in Redis, under the chat's keyed hash (`PACE_PREFIX`)."""
-
-    def __init__(self, store: RedisStore, keys: KeyMaker) -> None:
-        self._store = store
-        self._keys = keys
-
-    async def book(self, chat_id: int, interval: float) -> float:
-        return await self._store.book_slot(self._keys.for_chat(chat_id), interval=interval)
-
-    async def forget(self, chat_id: int) -> None:
-        await self._store.delete(self._keys.for_chat(chat_id))
-
-    def booking(self, chat_id: int, interval: float) -> Booking:
-        return Booking(self._keys.for_chat(chat_id), interval)
 
 
 def build_application(parts: Parts) -> AnyApplication:
@@ -131,10 +113,11 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     store = parts.store
     if isinstance(throttle, Throttle):
         handlers.on_forget = throttle.forget
-        handlers.pace = throttle
         if isinstance(store, RedisStore):
             # Several processes may serve this bot: space each chat's messages across them.
-            throttle.share(_RedisPace(store, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)))
+            throttle.share(
+                RedisPace(store.client, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX))
+            )
     # Menus and descriptions, all languages at once: 18 calls one after another would hold
     # the first answer back by 18 trips to Telegram.
     await asyncio.gather(

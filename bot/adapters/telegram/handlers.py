@@ -28,7 +28,6 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.sending import SendingBot
-from bot.adapters.telegram.throttle import Throttle
 from bot.caching import Bounded
 from bot.conversation import (
     Back,
@@ -54,7 +53,7 @@ from bot.messages import (
     UNSUPPORTED,
 )
 from bot.service import DEFAULT_LANGUAGE, ChatService, Handled
-from bot.storage import Booking, KeyMaker
+from bot.storage import KeyMaker
 
 __all__ = ["MAX_IN_FLIGHT", "MAX_TEXT", "TelegramHandlers"]
 
@@ -113,8 +112,6 @@ class TelegramHandlers:
         self._in_flight: dict[int, int] = {}
         #: Called with a chat id when everything about the chat is deleted (the pace, too).
         self.on_forget: Callable[[int], Awaitable[None]] | None = None
-        #: Telegram's pace, to book a chat's next message with the conversation's write.
-        self.pace: Throttle | None = None
         self._keyboards: Bounded[tuple[tuple[tuple[str, str], ...], ...], str] = Bounded(
             _KEYBOARDS_KEPT
         )
@@ -221,14 +218,6 @@ class TelegramHandlers:
         message = update.effective_message
         started = time.perf_counter()
         key = self._keys.for_chat(chat.id)
-        pace = self.pace
-
-        def book_for(replies: tuple[Reply, ...]) -> Booking | None:
-            """The chat's pace, when the replies make a new message: all of them for typed
-            text; for a press, those that do not edit the pressed message."""
-            if pace is not None and (query is None or any(not r.edit for r in replies)):
-                return pace.booking(chat.id)
-            return None
 
         # The spinner's answer needs nothing from the conversation: it goes while the store
         # is asked (its work overlaps the round trip; the phone stops spinning sooner).
@@ -245,7 +234,6 @@ class TelegramHandlers:
                 else None,
                 hint=hint,
                 replay=True,
-                book_for=book_for,
             )
         finally:
             if answering is not None:
@@ -253,8 +241,7 @@ class TelegramHandlers:
         if handled.wipe and message is not None:
             await _wipe(update, message, handled.wipe_from)
         try:
-            with pace.booked(chat.id, handled.booked) if pace else contextlib.nullcontext():
-                await self._deliver(update, handled, query)
+            await self._deliver(update, handled, query)
         except Forbidden:
             await self._service.forget(key)
             await self._forgotten(chat.id)

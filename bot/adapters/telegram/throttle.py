@@ -4,7 +4,7 @@ About 30 messages a second overall and one a second per chat. New messages to on
 one at a time, each at least `per_chat_interval` (plus a margin) after the previous one was
 actually sent.
 With several processes behind one bot a shared pace (`share`: a Redis key per chat with a
-short TTL, see `RedisStore.book_slot`) keeps that interval across them: a message is sent
+short TTL, see `pace.RedisPace`) keeps that interval across them: a message is sent
 only right after it booked its moment there. The overall budget is per process: at most
 `overall_per_second` new messages in any 1.2 seconds, counted by when they actually went
 (`DECREEBOT_OVERALL_RATE`; with N processes give each 30/N or less).
@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -33,7 +33,7 @@ import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
-from bot.storage import Booking, StoreUnavailable
+from bot.storage import StoreUnavailable
 
 __all__ = ["SharedPace", "Throttle"]
 
@@ -62,9 +62,6 @@ class SharedPace(Protocol):
 
     async def forget(self, chat_id: int) -> None:
         """Delete what is kept about the chat's pace."""
-
-    def booking(self, chat_id: int, interval: float) -> Booking:
-        """The chat's pace as a `Booking`, to book with the conversation's write."""
 
 
 def _seconds(value: int | float | timedelta) -> float:
@@ -108,8 +105,6 @@ class Throttle(BaseRateLimiter[None]):
         self._sent: deque[float] = deque()
         self._overall = asyncio.Lock()
         self._shared: SharedPace | None = None
-        #: Chats whose pace was just booked with the conversation's write (see `booked`).
-        self._prebooked: set[object] = set()
 
     def share(self, pace: SharedPace | None) -> None:
         """Keep each chat's pace across processes too (None: this process only)."""
@@ -122,52 +117,27 @@ class Throttle(BaseRateLimiter[None]):
         """Forget the send times."""
         self._last_sent.clear()
 
-    def booking(self, chat: int) -> Booking | None:
-        """The chat's shared pace as a `Booking` for the store to try with the conversation's
-        write (one round trip for both), or None without a shared pace."""
-        if self._shared is None or chat < 0:
-            return None
-        return self._shared.booking(chat, self._chat_interval)
-
-    @contextlib.contextmanager
-    def booked(self, chat: object, booked: float | None) -> Iterator[None]:
-        """While a reply is delivered whose chat's pace was booked with the write a moment
-        ago (`booked` == 0.0): its first new message uses that booking if nothing made it
-        wait since; otherwise it books as usual."""
-        if booked != 0.0:
-            yield
-            return
-        self._prebooked.add(chat)
-        try:
-            yield
-        finally:
-            self._prebooked.discard(chat)
-
     @contextlib.asynccontextmanager
-    async def _chat_turn(self, chat: object) -> AsyncIterator[bool]:
-        """This chat's turn to send; yields whether it came without waiting for another."""
+    async def _chat_turn(self, chat: object) -> AsyncIterator[None]:
+        """This chat's turn to send."""
         turn = self._turns.get(chat)
         if turn is None:
             turn = self._turns[chat] = _Turn()
         turn.waiting += 1
-        alone = not turn.lock.locked()
         try:
             async with turn.lock:
-                yield alone
+                yield
         finally:
             turn.waiting -= 1
             if not turn.waiting:
                 del self._turns[chat]
 
-    async def _wait_for_chat(self, chat: object) -> bool:
-        """Until this chat's previous message from this process is an interval old; whether
-        it had to wait."""
+    async def _wait_for_chat(self, chat: object) -> None:
+        """Until this chat's previous message from this process is an interval old."""
         now = self._clock()
         last = self._last_sent.get(chat)
         if last is not None and last + self._chat_interval > now:
             await asyncio.sleep(last + self._chat_interval - now)
-            return True
-        return False
 
     async def _book_shared(self, chat: object) -> float:
         """Book this moment in the chat's pace across processes: 0.0, or seconds to wait.
@@ -191,11 +161,9 @@ class Throttle(BaseRateLimiter[None]):
             with contextlib.suppress(StoreUnavailable):
                 await self._shared.forget(chat)
 
-    async def _wait_for_overall(self) -> bool:
+    async def _wait_for_overall(self) -> None:
         """Until fewer than the budget went out in the last window, by the times they actually
-        went (first come, first served): a late wake-up can never make a burst. Whether it
-        had to wait."""
-        waited = self._overall.locked()
+        went (first come, first served): a late wake-up can never make a burst."""
         async with self._overall:
             while True:
                 now = self._clock()
@@ -203,9 +171,8 @@ class Throttle(BaseRateLimiter[None]):
                     self._sent.popleft()
                 if len(self._sent) < self._overall_budget:
                     self._sent.append(now)
-                    return waited
+                    return
                 await asyncio.sleep(self._sent[0] + _WINDOW - now)
-                waited = True
 
     async def process_request(  # noqa: PLR0917 - the signature is PTB's
         self,
@@ -221,23 +188,17 @@ class Throttle(BaseRateLimiter[None]):
         chat = data.get("chat_id")
         if endpoint not in _NEW_MESSAGES:
             return await self._attempts(callback, args, kwargs, None)
-        async with self._chat_turn(chat) as alone:
-            return await self._attempts(callback, args, kwargs, chat, alone=alone)
+        async with self._chat_turn(chat):
+            return await self._attempts(callback, args, kwargs, chat)
 
-    async def _take_slot(self, chat: object, *, alone: bool = False) -> None:
+    async def _take_slot(self, chat: object) -> None:
         """Wait until this message may go: its chat's pace here and across processes, and
-        the overall pace. Every attempt takes a slot: a resent message is a message too.
-
-        `alone`: no other message of this chat was queued before this one here."""
-        waited = await self._wait_for_chat(chat) or not alone
-        for attempt in range(_MAX_BOOKINGS):
+        the overall pace. Every attempt takes a slot: a resent message is a message too."""
+        await self._wait_for_chat(chat)
+        for _ in range(_MAX_BOOKINGS):
             # The overall slot first, then the chat's shared pace at that very moment: a
             # message is sent right after its booking, whatever the order of the waits.
-            waited = await self._wait_for_overall() or waited
-            if attempt == 0 and not waited and chat in self._prebooked:
-                self._prebooked.discard(chat)  # booked with the write, a moment ago
-                logger.debug("paced: booked with the write")
-                break
+            await self._wait_for_overall()
             wait = await self._book_shared(chat)
             if wait <= 0:
                 break
@@ -261,14 +222,12 @@ class Throttle(BaseRateLimiter[None]):
         args: Any,
         kwargs: dict[str, Any],
         paced_chat: object,
-        *,
-        alone: bool = False,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         # Counted apart: a 429 says exactly when to send again, a 5xx is a failure.
         limited = failed = 0
         while True:
             if paced_chat is not None:
-                await self._take_slot(paced_chat, alone=alone and not limited + failed)
+                await self._take_slot(paced_chat)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
