@@ -31,6 +31,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 #: Tries again after a lost connection, backing off up to 0.5 s: long enough for a Sentinel
 #: to name the new master after a failover.
 REDIS_RETRIES = 4
+REDIS_CONNECTIONS = 256
 
 
 class Parts:
@@ -100,8 +101,10 @@ def _redis_options(settings: Settings, url: str) -> dict[str, Any]:
     options: dict[str, Any] = {
         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         "socket_timeout": REDIS_TIMEOUT_SECONDS,
-        "socket_keepalive": True,
         "client_name": "decree-bot",
+        # Connections at most (per node); one per command in flight. The bot handles 64
+        # updates at once in polling mode; a webhook burst can bring more.
+        "max_connections": REDIS_CONNECTIONS,
         # A connection lost (Redis restarted, a failover, an idle socket closed) is tried
         # again on a new one; a timeout is not, so a caller waits at most one timeout.
         # Trying a compare-and-set again is safe: if the first landed, the second sees the

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
     key_secret: SecretStr | None = None
-    session_ttl: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
+    #: Seconds a conversation is kept after its last change; at least 10 minutes, so that the
+    #: dedupe (bot.storage.base.RECENT_LIMIT) covers any update delivered again within them.
+    session_ttl: int = Field(default=1800, ge=600, le=7 * 24 * 3600)
     bot_username: str | None = None
     legal_help_file: Path | None = None
     log_level: str = "INFO"

@@ -14,8 +14,9 @@ import sys
 from bot.conversation import Answer, Step, decode, decode_button
 from bot.conversation.questions import question_for
 from bot.service import ChatService
-from bot.storage import RedisStore, random_first_version
+from bot.storage import random_first_version
 from tests.conftest import TODAY
+from tests.redis_server import store_on
 
 ANSWERS = {
     "sex": "male",
@@ -28,7 +29,7 @@ ANSWERS = {
 
 
 async def main(url: str, key: str, worker: int, tasks: int) -> None:
-    store = RedisStore.from_url(url, ttl_seconds=600, first_version=random_first_version)
+    store = store_on(url, ttl_seconds=600, first_version=random_first_version)
     service = ChatService(store=store, ttl_seconds=600)
     out: list[dict[str, object]] = []
 

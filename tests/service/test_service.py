@@ -12,20 +12,18 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.conversation import Answer, Forget, Info, Reply, SetLanguage, Start, decode
+from bot.conversation import Answer, Forget, Info, SetLanguage, Start, decode
 from bot.service import ChatService
 from bot.storage import (
-    Booking,
     CasResult,
     KeyMaker,
     MemoryStore,
-    RedisStore,
     Snapshot,
     StateStore,
     random_first_version,
 )
 from tests.conftest import TODAY
-from tests.redis_server import RedisServer, all_keys_with_ttl
+from tests.redis_server import RedisServer, all_keys_with_ttl, store_on
 from tests.service.race_worker import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +36,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
         yield MemoryStore(ttl_seconds=600, first_version=random_first_version)
         return
     url = request.getfixturevalue("redis_url")
-    redis_store = RedisStore.from_url(url, ttl_seconds=600, first_version=random_first_version)
+    redis_store = store_on(url, ttl_seconds=600, first_version=random_first_version)
     yield redis_store
     await redis_store.close()
 
@@ -137,26 +135,6 @@ class TestService:
         assert counted.calls == ["get"]  # a no-op: the guess is checked by reading
         assert helped.lang == "uz"
 
-    async def test_a_booking_rides_on_the_write_when_replies_make_a_new_message(
-        self, store: StateStore
-    ) -> None:
-        """`book_for` sees the replies; what it returns is tried with the write."""
-        service = ChatService(store=store, ttl_seconds=600)
-        seen: list[tuple[bool, ...]] = []
-
-        def book_for(replies: tuple[Reply, ...]) -> Booking | None:
-            seen.append(tuple(r.edit for r in replies))
-            return Booking("dcb:p:pace", 1.1)
-
-        started = await service.handle(
-            "k", Start(payload="en-self"), today=TODAY, update_id=1, book_for=book_for
-        )
-        assert seen == [tuple(r.edit for r in started.replies)]
-        if isinstance(store, RedisStore):
-            assert started.booked == 0.0
-        else:
-            assert started.booked is None  # one process: nothing shared to book
-
 
 class _Counting:
     """A store that records which of its methods were called."""
@@ -176,11 +154,10 @@ class _Counting:
         expected: int,
         data: bytes | None,
         update_id: int | None = None,
-        booking: Booking | None = None,
     ) -> CasResult:
         self.calls.append("compare_and_set")
         return await self._inner.compare_and_set(
-            key, expected=expected, data=data, update_id=update_id, booking=booking
+            key, expected=expected, data=data, update_id=update_id
         )
 
     async def delete(self, key: str) -> None:
@@ -195,7 +172,7 @@ class TestRedisOutage:
         """While Redis is down the person gets UNAVAILABLE; afterwards all works again."""
         server = RedisServer()
         server.start()
-        store = RedisStore.from_url(server.url, ttl_seconds=600)
+        store = store_on(server.url, ttl_seconds=600)
         service = ChatService(store=store, ttl_seconds=600)
         try:
             await service.handle("k", Start(payload="ru-self"), today=TODAY, update_id=1)
@@ -250,7 +227,7 @@ def test_two_processes_race_through_one_conversation(redis_url: str) -> None:
 
 
 async def _seed(url: str, key: str) -> None:
-    store = RedisStore.from_url(url, ttl_seconds=600)
+    store = store_on(url, ttl_seconds=600)
     await ChatService(store=store, ttl_seconds=600).handle(
         key, Start(payload="en-self"), today=TODAY, update_id=1
     )
@@ -265,7 +242,7 @@ async def test_redis_keys_are_pseudonymous_have_ttl_and_vanish_after_forget(
     chat_id = 987654321
     keys = KeyMaker(b"test-secret", 424242)
     key = keys.for_chat(chat_id)
-    store = RedisStore.from_url(redis_url, ttl_seconds=600)
+    store = store_on(redis_url, ttl_seconds=600)
     service = ChatService(store=store, ttl_seconds=600)
     steps = [
         ("sex", "male"),
