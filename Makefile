@@ -28,12 +28,15 @@ test: $(STAMP) compile redis-server
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-# The tests start a private redis-server; install Debian's when it is missing and we can.
+# The tests start private Redis servers, a Cluster (made with redis-cli) and Sentinels
+# (redis-server --sentinel); install Debian's redis-server and redis-tools when missing and
+# we can.
 redis-server:
-	@command -v redis-server >/dev/null 2>&1 || { \
+	@{ command -v redis-server && command -v redis-cli; } >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
-		else echo "redis-server is needed: install Debian's redis-server package" >&2; exit 1; fi; }
+			apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; \
+		else echo "redis-server and redis-cli are needed: install Debian's redis-server" \
+			"and redis-tools packages" >&2; exit 1; fi; }
 
 compile: $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -D messages

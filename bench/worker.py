@@ -54,21 +54,23 @@ def _pct(sorted_vals: list[int], p: float) -> float:
 
 
 class RoundTrips:
-    """Counts writes to the store's Redis connection (one per round trip)."""
+    """Counts the writes to the bot's own Redis connections (redis-py sends each command,
+    or each pipeline, in one write: one write is one round trip)."""
 
     count = 0
 
     @classmethod
-    def install(cls) -> None:
-        from bot.storage.resp import _Connection
+    def install(cls, client: Any) -> None:
+        """Count on `client`'s connections from now on (the bench's own are not counted)."""
+        pool = client.connection_pool
+        base = pool.connection_class
 
-        original = _Connection.send
+        class Counted(base):  # type: ignore[misc, valid-type]
+            async def send_packed_command(self, command: Any, check_health: bool = True) -> Any:
+                cls.count += 1
+                return await super().send_packed_command(command, check_health)
 
-        def counted(self: Any, data: bytes, count: int = 1) -> Any:
-            cls.count += 1
-            return original(self, data, count)
-
-        _Connection.send = counted  # type: ignore[method-assign]
+        pool.connection_class = Counted
 
 
 class Bench:
@@ -103,6 +105,7 @@ class Bench:
             _env_file=None,  # type: ignore[call-arg]
         )
         self.parts = build_parts(settings, warn_memory=False)
+        RoundTrips.install(self.parts.store.client)  # before any connection is made
         self.app = app = build_application(self.parts)
         self.api = FakeApi()
         # The HTTP client is the only thing replaced (ExtBot keeps (get_updates, other)).
@@ -355,7 +358,6 @@ async def run(redis_url: str, n_users: int, profile: str | None) -> dict[str, An
     bench = Bench(redis_url)
     setup = await bench.setup()
     out: dict[str, Any] = {"setup": setup, "rss_after_setup_mib": _rss_now_mib()}
-    RoundTrips.install()
     uid = 700_000_000
 
     # warm-up + validation: everyone reaches their outcome, nothing raised

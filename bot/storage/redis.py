@@ -288,23 +288,43 @@ class RedisStore:
 
     async def _master_moved(self, used: object) -> bool:
         """Whether the Sentinels name another master than `used`. A promotion is reported a
-        second or so after the promoted replica stops confirming writes, so they are asked
-        again for up to ``FAILOVER_SECONDS``; after that, for ``ALONE_SECONDS``, a master
-        without replicas is taken as it is (no replica in sync: no failover can come)."""
+        second or so after the promoted replica stops confirming writes, first by the
+        Sentinel that made it, then by the others, so all are asked, again and again for up
+        to ``FAILOVER_SECONDS``; then the pool's own choice is given as long to agree. After
+        no move, for ``ALONE_SECONDS``, a master without replicas is taken as it is (no
+        replica in sync: no failover can come)."""
         pool = self._sentinel
         assert pool is not None
         loop = asyncio.get_running_loop()
-        alone = loop.time() < self._alone_until
-        deadline = loop.time() + (0.0 if alone else FAILOVER_SECONDS)
+        deadline = loop.time() + (0.0 if loop.time() < self._alone_until else FAILOVER_SECONDS)
         while True:
-            if await pool.get_master_address() != used:  # type: ignore[no-untyped-call]
+            if await self._another_master_named(used):
+                settled = loop.time() + FAILOVER_SECONDS
+                while loop.time() < settled:
+                    if await pool.get_master_address() != used:  # type: ignore[no-untyped-call]
+                        break
+                    await asyncio.sleep(0.1)
                 return True
             if loop.time() >= deadline:
                 break
             await asyncio.sleep(0.1)
-        if not alone:
+        if loop.time() >= self._alone_until:
             logger.warning("redis: no replica confirms writes; the master has them alone")
         self._alone_until = loop.time() + ALONE_SECONDS
+        return False
+
+    async def _another_master_named(self, used: object) -> bool:
+        """Whether any Sentinel names a master other than `used` (one that cannot be reached
+        names none)."""
+        pool = self._sentinel
+        assert pool is not None
+        for sentinel in pool.sentinel_manager.sentinels:
+            try:
+                state = await sentinel.sentinel_master(pool.service_name)
+            except redis_errors.RedisError:
+                continue
+            if (state["ip"], state["port"]) != used:
+                return True
         return False
 
     async def delete(self, key: str) -> None:
