@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds to connect to Redis, and to wait for one reply.
 REDIS_TIMEOUT_SECONDS = 2.0
-#: Tries again after a lost connection, backing off up to 0.5 s: long enough for a Sentinel
-#: to name the new master after a failover.
-REDIS_RETRIES = 4
+#: Tries again after a lost connection (Redis restarted, an idle socket closed, a master
+#: demoted), backing off a little: a dead Redis is still reported within about a second.
+REDIS_RETRIES = 2
 REDIS_CONNECTIONS = 256
 
 
@@ -110,7 +110,7 @@ def _redis_options(settings: Settings, url: str) -> dict[str, Any]:
         # Trying a compare-and-set again is safe: if the first landed, the second sees the
         # new version (CONFLICT) or its update id (DUPLICATE), never a second write.
         "retry": Retry(
-            ExponentialWithJitterBackoff(cap=0.5, base=0.05),
+            ExponentialWithJitterBackoff(cap=0.25, base=0.05),
             REDIS_RETRIES,
             supported_errors=(redis_errors.ConnectionError,),
         ),

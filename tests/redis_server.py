@@ -302,7 +302,10 @@ class RedisSentinels:
     """A private master, its replica, and three Sentinels watching them (quorum 2)."""
 
     def __init__(self) -> None:
-        self.master = RedisServer()
+        # No 5-second wait for more replicas before the first sync (the default); either
+        # server may be master, so both are set so.
+        self._options = {"repl-diskless-sync-delay": "0"}
+        self.master = RedisServer(options=self._options)
         self.replica: RedisServer | None = None
         self.sentinels: list[RedisServer] = []
 
@@ -313,15 +316,29 @@ class RedisSentinels:
 
     def start(self) -> None:
         self.master.start()
-        replica = self.replica = RedisServer(options={"replicaof": f"{_HOST} {self.master.port}"})
+        replica = self.replica = RedisServer(
+            options={**self._options, "replicaof": f"{_HOST} {self.master.port}"}
+        )
         replica.start()
         _wait_for("replica", lambda: _replica_in_sync(replica.url))
         config = (
             f"sentinel monitor {SENTINEL_SERVICE} {_HOST} {self.master.port} 2\n"
             f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 2000\n"
             f"sentinel failover-timeout {SENTINEL_SERVICE} 6000\n"
+            f"sentinel known-replica {SENTINEL_SERVICE} {_HOST} {replica.port}\n"
         )
-        self.sentinels = [RedisServer(sentinel=config) for _ in range(3)]
+        # Each Sentinel is told of the others up front (they would find each other through
+        # the master within seconds): ids and ports are chosen here.
+        ports, ids = [_free_port() for _ in range(3)], [f"{n + 1:040x}" for n in range(3)]
+        self.sentinels = []
+        for me in range(3):
+            known = "".join(
+                f"sentinel known-sentinel {SENTINEL_SERVICE} {_HOST} {ports[n]} {ids[n]}\n"
+                for n in range(3)
+                if n != me
+            )
+            own = f"sentinel myid {ids[me]}\n{config}{known}"
+            self.sentinels.append(RedisServer(port=ports[me], sentinel=own))
         for sentinel in self.sentinels:
             sentinel.start()
         for sentinel in self.sentinels:

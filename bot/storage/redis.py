@@ -229,9 +229,33 @@ class RedisStore:
         data: bytes | None,
         update_id: int | None = None,
     ) -> CasResult:
+        args, read = self.cas_command(key, expected=expected, data=data, update_id=update_id)
+        reply: Any
+        try:
+            async with unavailable_as_store_errors():
+                if self._sentinel is None:
+                    reply = await self._cas(keys=[key], args=args)
+                else:
+                    reply = await self._on_master(self._cas.sha, key, args)
+        except redis_errors.ResponseError as exc:  # "cannot serve now" is raised above
+            reply = exc
+        return read(reply)
+
+    def cas_command(
+        self,
+        key: str,
+        *,
+        expected: int,
+        data: bytes | None,
+        update_id: int | None = None,
+    ) -> tuple[list[Any], Callable[[Any], CasResult]]:
+        """``compare_and_set`` taken apart, for a caller that sends it in one pipeline with
+        other commands on the same slot: the arguments of ``CAS_SCRIPT`` (its one key is
+        `key`; by SHA: ``cas_sha``), and what turns its reply (or the error in its place)
+        into the result."""
         payload = validate_cas_args(expected, data)
         version = next_version(expected, self._first_version)
-        args = [
+        args: list[Any] = [
             str(expected),
             "" if update_id is None else encode_id(update_id),
             b"0" if payload is None else b"1",
@@ -239,24 +263,33 @@ class RedisStore:
             b"" if payload is None else payload,
             self._ttl_ms,
         ]
-        try:
-            async with unavailable_as_store_errors():
-                if self._sentinel is None:
-                    reply = await self._cas(keys=[key], args=args)
-                else:
-                    reply = await self._on_master(self._cas.sha, key, args)
-        except redis_errors.ResponseError as exc:
-            if "MALFORMED" in str(exc):
-                raise ValueError("malformed state record") from None
-            raise
-        status = _STATUS[int(reply[0])]
-        body = bytes(reply[1])
-        if status is not CasStatus.OK:
-            return CasResult(status, decode_record(body or None))
-        if payload is None:
-            return CasResult(status, ABSENT)
-        recent = tuple(int(i, 36) for i in body.split(b",")) if body else ()
-        return CasResult(status, Snapshot(version, payload, recent))
+
+        def read(reply: Any) -> CasResult:
+            if isinstance(reply, Exception):
+                if "MALFORMED" in str(reply):
+                    raise ValueError("malformed state record") from None
+                raise reply
+            status = _STATUS[int(reply[0])]
+            body = bytes(reply[1])
+            if status is not CasStatus.OK:
+                return CasResult(status, decode_record(body or None))
+            if payload is None:
+                return CasResult(status, ABSENT)
+            recent = tuple(int(i, 36) for i in body.split(b",")) if body else ()
+            return CasResult(status, Snapshot(version, payload, recent))
+
+        return args, read
+
+    @property
+    def cas_sha(self) -> str:
+        """The SHA1 of ``CAS_SCRIPT``, for EVALSHA."""
+        return str(self._cas.sha)
+
+    @property
+    def shares_pipelines(self) -> bool:
+        """Whether a caller may pipeline ``cas_command`` with its own commands: on one plain
+        Redis (behind Sentinel a write needs its WAIT; a Cluster routes per slot)."""
+        return self._sentinel is None and isinstance(self._client, Redis)
 
     async def _on_master(self, sha: str, key: str, args: list[Any]) -> Any:
         """The script by SHA on the master Sentinel names, with WAIT for one replica in the

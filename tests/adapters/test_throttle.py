@@ -8,12 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from telegram.error import NetworkError, RetryAfter
 
-from bot.adapters.telegram.pace import PACE_PREFIX, RedisPace
+from bot.adapters.telegram.pace import (
+    PACE_PREFIX,
+    BookPaceWithWrite,
+    RedisPace,
+    book_pace_with_write,
+)
 from bot.adapters.telegram.throttle import Throttle
-from bot.storage import KeyMaker, StoreUnavailable
-from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for
+from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot, StoreUnavailable
+from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for, store_on
 
 
 class _Pace:
@@ -115,3 +121,37 @@ async def test_rate_limits_and_server_errors_are_counted_apart(
     outcomes[:] = [RetryAfter(timedelta(0)) for _ in range(6)]
     with pytest.raises(RetryAfter):
         await throttle.process_request(flaky, (), {}, "editMessageText", {"chat_id": 3}, None)
+
+
+@pytest.mark.redis
+async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
+    """`BookPaceWithWrite`: inside `book_pace_with_write()` a write books the chat's pace in
+    the same round trip, and the message that follows at once uses that booking."""
+    conversations = KeyMaker(b"pace test secret", 42)
+    store = store_on(redis_url, ttl_seconds=600)
+    paced = BookPaceWithWrite(store)
+    pace = RedisPace(store.client, KEYS)
+    key = conversations.for_chat(7)
+    with redis.Redis.from_url(redis_url) as admin:
+        written = await paced.compare_and_set(key, expected=0, data=b"a", update_id=1)
+        assert written.status is CasStatus.OK  # outside: the write alone
+        assert KEYS.for_chat(7) not in all_keys_with_ttl(redis_url)
+        admin.script_flush()  # the pipeline meets NOSCRIPT and loads both scripts
+        with book_pace_with_write():
+            written = await paced.compare_and_set(key, expected=1, data=b"b", update_id=2)
+        assert written == CasResult(CasStatus.OK, Snapshot(2, b"b", (1, 2)))
+        assert 0 < all_keys_with_ttl(redis_url)[KEYS.for_chat(7)] <= 1100
+        calls = _evalsha_calls(admin)
+        assert await pace.book(7, 1.1) == 0.0  # booked with the write: no round trip
+        assert _evalsha_calls(admin) == calls
+        assert await pace.book(7, 1.1) > 0.9  # the next one asks Redis, and waits
+        assert _evalsha_calls(admin) == calls + 1
+        with book_pace_with_write():  # the pace is busy: nothing kept for the message
+            await paced.compare_and_set(key, expected=2, data=b"c", update_id=3)
+        assert await pace.book(7, 1.1) > 0.9
+    await paced.close()
+
+
+def _evalsha_calls(admin: redis.Redis) -> int:
+    stats = admin.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))

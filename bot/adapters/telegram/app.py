@@ -25,13 +25,14 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram.handlers import TelegramHandlers
-from bot.adapters.telegram.pace import PACE_PREFIX, RedisPace
+from bot.adapters.telegram.pace import PACE_PREFIX, BookPaceWithWrite, RedisPace
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts
 from bot.i18n import Renderer
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from bot.service import ChatService
 from bot.storage import KeyMaker, RedisStore
 
 __all__ = ["ALLOWED_UPDATES", "MENU_LANGUAGES", "PACE_PREFIX", "build_application", "prepare"]
@@ -96,9 +97,14 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     if not isinstance(bot, SendingBot):
         msg = "the application must be built by build_application"
         raise TypeError(msg)
+    service = parts.service
+    if isinstance(parts.store, RedisStore):
+        # Typed answers: the write and the chat's pace in one round trip.
+        paced = BookPaceWithWrite(parts.store)
+        service = ChatService(store=paced, ttl_seconds=parts.settings.session_ttl)
     handlers = TelegramHandlers(
         bot=bot,
-        service=parts.service,
+        service=service,
         renderer=parts.renderer,
         keys=KeyMaker(key_secret, bot.id),
         bot_username=bot.username,

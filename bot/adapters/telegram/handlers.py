@@ -27,6 +27,7 @@ from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.adapters.telegram.pace import book_pace_with_write
 from bot.adapters.telegram.sending import SendingBot
 from bot.caching import Bounded
 from bot.conversation import (
@@ -144,7 +145,10 @@ class TelegramHandlers:
         if event is None:
             await self._say(update, UNKNOWN_COMMAND, hint)
             return
-        await self._handle(update, event, hint, kind="command" if text.startswith("/") else "text")
+        with book_pace_with_write():  # the reply to typed text is a new message
+            await self._handle(
+                update, event, hint, kind="command" if text.startswith("/") else "text"
+            )
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: always answered, so no spinner is left on the phone."""
