@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,12 +23,15 @@ from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
 from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
 
-__all__ = ["DEFAULT_LANGUAGE", "ChatService", "ConflictError", "Handled"]
+__all__ = ["DEFAULT_LANGUAGE", "WRITING_REPLIES", "ChatService", "ConflictError", "Handled"]
 
 logger = logging.getLogger(__name__)
 
 #: The language for a person who has not chosen one and whose app gives none we support.
 DEFAULT_LANGUAGE = "ru"
+#: The replies that follow the compare-and-set in progress, for a store that acts on them
+#: (the Telegram adapter's `BookPaceWithWrite` books a chat's pace when one is a new message).
+WRITING_REPLIES: ContextVar[tuple[Reply, ...]] = ContextVar("writing_replies", default=())
 #: Attempts before giving up on a conversation that keeps changing under us.
 MAX_ATTEMPTS = 8
 _CACHE_SIZE = 10_000
@@ -186,12 +190,16 @@ class ChatService:
             # round trip a read would have cost. Such a no-op is not recorded for dedupe: a
             # redelivery (its first reply may be lost) is the same no-op, answered again.
             touch = data == snapshot.data
-            written = await self._store.compare_and_set(
-                key,
-                expected=snapshot.version,
-                data=data,
-                update_id=None if touch else update_id,
-            )
+            writing = WRITING_REPLIES.set(result.replies)
+            try:
+                written = await self._store.compare_and_set(
+                    key,
+                    expected=snapshot.version,
+                    data=data,
+                    update_id=None if touch else update_id,
+                )
+            finally:
+                WRITING_REPLIES.reset(writing)
             self._cache.put(key, written.snapshot)
             guessed = False
             if written.status is CasStatus.OK:

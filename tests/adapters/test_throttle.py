@@ -4,6 +4,8 @@ chat's pace across processes (`pace.RedisPace`, on a real Redis), right before i
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +20,8 @@ from bot.adapters.telegram.pace import (
     book_pace_with_write,
 )
 from bot.adapters.telegram.throttle import Throttle
+from bot.conversation import Reply
+from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot, StoreUnavailable
 from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for, store_on
 
@@ -137,7 +141,7 @@ async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
         assert written.status is CasStatus.OK  # outside: the write alone
         assert KEYS.for_chat(7) not in all_keys_with_ttl(redis_url)
         admin.script_flush()  # the pipeline meets NOSCRIPT and loads both scripts
-        with book_pace_with_write():
+        with book_pace_with_write(), _writing(Reply(("next",), edit=True)):
             written = await paced.compare_and_set(key, expected=1, data=b"b", update_id=2)
         assert written == CasResult(CasStatus.OK, Snapshot(2, b"b", (1, 2)))
         assert 0 < all_keys_with_ttl(redis_url)[KEYS.for_chat(7)] <= 1100
@@ -146,10 +150,23 @@ async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
         assert _evalsha_calls(admin) == calls
         assert await pace.book(7, 1.1) > 0.9  # the next one asks Redis, and waits
         assert _evalsha_calls(admin) == calls + 1
-        with book_pace_with_write():  # the pace is busy: nothing kept for the message
-            await paced.compare_and_set(key, expected=2, data=b"c", update_id=3)
+        with book_pace_with_write(pressed=True), _writing(Reply(("edit",), edit=True)):
+            await paced.compare_and_set(key, expected=2, data=b"c", update_id=3)  # edits only
+        assert await pace.book(7, 1.1) > 0.9
+        with book_pace_with_write(), _writing(Reply(("typed",))):  # the pace is busy
+            await paced.compare_and_set(key, expected=3, data=b"d", update_id=4)
         assert await pace.book(7, 1.1) > 0.9
     await paced.close()
+
+
+@contextlib.contextmanager
+def _writing(*replies: Reply) -> Iterator[None]:
+    """As ChatService does around a write: the replies that will follow it."""
+    token = WRITING_REPLIES.set(replies)
+    try:
+        yield
+    finally:
+        WRITING_REPLIES.reset(token)
 
 
 def _evalsha_calls(admin: redis.Redis) -> int:

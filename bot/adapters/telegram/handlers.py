@@ -163,7 +163,8 @@ class TelegramHandlers:
         hint = _hint(query.from_user)
         with self._admit(chat.id) as admitted:
             if admitted:
-                await self._handle(update, event, hint, kind="button", query=query)
+                with book_pace_with_write(pressed=True):
+                    await self._handle(update, event, hint, kind="button", query=query)
                 return
         await self._answer(query)  # dropped: at least the spinner stops
 

@@ -3,9 +3,10 @@
 its next message may go, with a TTL that ends then. The hash is the one its conversation's
 key has (a Redis Cluster hash tag), so both live in one slot.
 
-`BookPaceWithWrite` is the one place where the pace and the conversation meet: for typed
-text, whose reply is always a new message, the conversation's write and the pace's booking
-go to Redis in one pipeline, so the answer costs one round trip, not two.
+`BookPaceWithWrite` is the one place where the pace and the conversation meet: when the
+replies to an update make a new message (all of them for typed text; for a press, those that
+do not edit the pressed message), the conversation's write and the pace's booking go to
+Redis in one pipeline, so the answer costs one round trip, not two.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 
+from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, KeyMaker, RedisStore, Snapshot
 from bot.storage.keys import DEFAULT_PREFIX
 from bot.storage.redis import CAS_SCRIPT, AnyRedis, unavailable_as_store_errors
@@ -101,18 +103,29 @@ class _Prebooked:
 
 
 _PREBOOKED = _Prebooked()
-_WRITE_BOOKS_PACE: ContextVar[bool] = ContextVar("write_books_pace", default=False)
+#: None: writes book no pace; else whether the update is a press (whose replies may edit).
+_WRITE_BOOKS_PACE: ContextVar[bool | None] = ContextVar("write_books_pace", default=None)
 
 
 @contextlib.contextmanager
-def book_pace_with_write() -> Iterator[None]:
-    """While an update whose reply is a new message is handled: its conversation's write
-    books the chat's pace too, in the same round trip (`BookPaceWithWrite`)."""
-    token = _WRITE_BOOKS_PACE.set(True)
+def book_pace_with_write(*, pressed: bool = False) -> Iterator[None]:
+    """While an update from a private chat is handled: a conversation's write whose replies
+    make a new message (`WRITING_REPLIES`) books the chat's pace too, in the same round trip
+    (`BookPaceWithWrite`). `pressed`: a button press, whose replies may edit its message."""
+    token = _WRITE_BOOKS_PACE.set(pressed)
     try:
         yield
     finally:
         _WRITE_BOOKS_PACE.reset(token)
+
+
+def _new_message() -> bool:
+    """Whether the write in progress is followed by a new message (see `book_pace_with_write`)."""
+    pressed = _WRITE_BOOKS_PACE.get()
+    replies = WRITING_REPLIES.get()
+    if pressed is None or not replies:
+        return False
+    return not pressed or any(not reply.edit for reply in replies)
 
 
 class BookPaceWithWrite:
@@ -143,7 +156,7 @@ class BookPaceWithWrite:
         store = self._store
         # The chat's pace key: its conversation key's hash tag under PACE_PREFIX.
         tag = key[key.find("{") :] if key.startswith(DEFAULT_PREFIX + "{") else None
-        if data is None or tag is None or not store.shares_pipelines or not _WRITE_BOOKS_PACE.get():
+        if data is None or tag is None or not store.shares_pipelines or not _new_message():
             return await store.compare_and_set(
                 key, expected=expected, data=data, update_id=update_id
             )
