@@ -14,6 +14,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from bot.conversation.codec import answer_data, type_country_data
 from bot.conversation.countries import match_country
 from bot.conversation.deeplink import parse_payload
 from bot.conversation.events import (
@@ -31,7 +32,7 @@ from bot.conversation.events import (
     Text,
     TypeCountry,
 )
-from bot.conversation.questions import question_for
+from bot.conversation.questions import BY_FIELD, question_for
 from bot.conversation.replies import N_, Bullets, Button, Country, Msg, Reply
 from bot.conversation.result import result_reply, share_replies, why_reply
 from bot.conversation.screens import (
@@ -72,11 +73,12 @@ def negotiate(language_code: str | None) -> str | None:
 
 def facts_of(state: State) -> Facts:
     """The facts for the rules, from the stored answers."""
-    answers = dict(state.answers)
-    if answers.get("documents") == "none":
-        answers["documents"] = []
-    elif isinstance(answers.get("documents"), str):
-        answers["documents"] = [str(answers["documents"])]
+    answers = {
+        field: BY_FIELD[field].stored(value)
+        if field in BY_FIELD and isinstance(value, str)
+        else value
+        for field, value in state.answers.items()
+    }
     return Facts.model_validate(answers)
 
 
@@ -137,20 +139,21 @@ def _start(
 ) -> Transition:
     preset = parse_payload(event.payload)
     lang = preset.lang or negotiate(event.hint) or (old.lang if old else None)
+    mode = preset.mode or (old.mode if old else None)
     state = State.fresh(
         lang=lang,
-        mode=preset.mode or (old.mode if old else None),
+        mode=mode,
         org=preset.org or (old.org if old else None),
+        # A new conversation starts at the language picker, or at the mode picker.
+        step=Step.LANGUAGE if lang is None or mode is not None else Step.MODE,
         turn=(old.turn + 1) if old else 1,
         first_message=old.first_message if old else None,
     )
     head = (Reply((Msg(notice),)),) if notice else ()
     if state.lang is None:
-        moved = state.model_copy(update={"step": Step.LANGUAGE})
-        return Transition(moved, (*head, language_picker()))
+        return Transition(state, (*head, language_picker()))
     if state.mode is None:
-        moved = state.model_copy(update={"step": Step.MODE})
-        return Transition(moved, (*head, introduction(), mode_picker()))
+        return Transition(state, (*head, introduction(), mode_picker()))
     moved, replies = _advance(state, today, edit=False)
     return Transition(moved, (*head, introduction(state.mode), *replies))
 
@@ -161,20 +164,18 @@ def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Rep
     if finding.missing:
         return _ask(state, finding.missing[0], today, edit=edit)
     if len(state.answers) >= REVIEW_FROM and state.step is not Step.REVIEW:
-        moved = state.model_copy(
-            update={"step": Step.REVIEW, "turn": state.turn + 1, "asking": None}
-        )
+        moved = state.at(Step.REVIEW)
         return moved, (replace(review(moved), edit=edit),)
     return _result(state, finding, edit=edit)
 
 
 def _result(state: State, finding: Finding, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
-    moved = state.model_copy(update={"step": Step.RESULT, "turn": state.turn + 1, "asking": None})
+    moved = state.at(Step.RESULT)
     return moved, (replace(result_reply(finding, moved), edit=edit),)
 
 
 def _ask(state: State, fact: str, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
-    moved = state.model_copy(update={"step": Step.QUESTION, "asking": fact, "turn": state.turn + 1})
+    moved = state.at(Step.QUESTION, asking=fact)
     return moved, (_question(moved, today, edit=edit),)
 
 
@@ -191,10 +192,9 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
         parts = [Msg.of(question.text[mode], documents=names)]
     if question.hint:
         parts.append(Msg(question.hint))
-    prefix = f"{question.code}{state.turn}:"
-    buttons = [Button(o.label, f"{prefix}{question.field}={o.value}") for o in options]
+    buttons = [Button(o.label, answer_data(question, state.turn, o.value)) for o in options]
     if question.fact == "citizenship":
-        buttons.append(Button(Msg(N_("Another country")), f"{prefix}type=citizenship"))
+        buttons.append(Button(Msg(N_("Another country")), type_country_data(question, state.turn)))
     rows = tuple(
         tuple(buttons[i : i + question.per_row]) for i in range(0, len(buttons), question.per_row)
     )
@@ -234,9 +234,7 @@ def _stale(state: State, today: date) -> Transition:
 
 
 def _on_answer(state: State, event: Answer, today: date) -> Transition:
-    value: str | list[str] = event.value
-    if event.field == "documents":
-        value = [] if event.value == "none" else [event.value]
+    value = BY_FIELD[event.field].stored(event.value)
     asking = state.asking and question_for(state.asking)
     current = (
         state.step in {Step.QUESTION, Step.COUNTRY_TEXT}
@@ -254,9 +252,7 @@ def _on_answer(state: State, event: Answer, today: date) -> Transition:
 def _apply(state: State, field: str, value: str | list[str], today: date) -> Transition:
     answers = {**state.answers, field: value}
     fact = state.asking or field
-    candidate = state.model_copy(
-        update={"answers": answers, "path": (*[f for f in state.path if f != fact], fact)}
-    )
+    candidate = state.answered(answers, (*[f for f in state.path if f != fact], fact))
     try:
         facts_of(candidate)
     except ValidationError:
@@ -286,26 +282,26 @@ def _on_text(state: State, event: Text, today: date) -> Transition:
 def _on_type_country(state: State, event: TypeCountry, today: date) -> Transition:
     if state.step is not Step.QUESTION or state.asking != "citizenship" or event.turn != state.turn:
         return _stale(state, today)
-    moved = state.model_copy(update={"step": Step.COUNTRY_TEXT, "turn": state.turn + 1})
+    moved = state.at(Step.COUNTRY_TEXT, asking=state.asking)
     return Transition(moved, (_render(moved, today, edit=True),))
 
 
 def _on_back(state: State, today: date) -> Transition:
     if state.step is Step.RESULT and len(state.answers) >= REVIEW_FROM:
-        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        moved = state.at(Step.REVIEW)
         return Transition(moved, (review(moved),))
     if state.path:
         previous = state.path[-1]
         field = question_for(previous).field
         answers = {k: v for k, v in state.answers.items() if k != field}
-        moved = state.model_copy(update={"answers": answers, "path": state.path[:-1]})
+        moved = state.answered(answers, state.path[:-1])
         moved, replies = _ask(moved, previous, today, edit=True)
         return Transition(moved, replies)
     if state.step in {Step.QUESTION, Step.COUNTRY_TEXT}:
-        moved = state.model_copy(update={"step": Step.MODE, "turn": state.turn + 1, "asking": None})
+        moved = state.at(Step.MODE)
         return Transition(moved, (_render(moved, today, edit=True),))
     if state.step is Step.MODE:
-        moved = state.model_copy(update={"step": Step.LANGUAGE, "turn": state.turn + 1})
+        moved = state.at(Step.LANGUAGE)
         return Transition(moved, (_render(moved, today, edit=True),))
     return Transition(state, (_render(state, today, edit=False),))
 
@@ -327,19 +323,19 @@ def _on_restart(state: State, today: date) -> Transition:
 def _on_language(state: State, event: SetLanguage, today: date) -> Transition:
     if event.lang is None:
         return Transition(state, (language_picker(),))
-    moved = state.model_copy(update={"lang": event.lang})
+    moved = state.speaking(event.lang)
     if state.step is not Step.LANGUAGE:
         return Transition(moved, (_render(moved, today, edit=True),))
     intro = replace(introduction(moved.mode), edit=True)  # the welcome takes the picker's place
     if moved.mode is None:
-        moved = moved.model_copy(update={"step": Step.MODE, "turn": state.turn + 1})
+        moved = moved.at(Step.MODE)
         return Transition(moved, (intro, mode_picker()))
     advanced, replies = _advance(moved, today, edit=False)
     return Transition(advanced, (intro, *replies))
 
 
 def _on_mode(state: State, event: SetMode, today: date) -> Transition:
-    moved = state.model_copy(update={"mode": Mode(event.mode)})
+    moved = state.asked_for(Mode(event.mode))
     if state.step in {Step.LANGUAGE, Step.MODE}:
         advanced, replies = _advance(moved, today, edit=True)
         return Transition(advanced, replies)
@@ -349,13 +345,11 @@ def _on_mode(state: State, event: SetMode, today: date) -> Transition:
 def _on_edit(state: State, event: Edit, today: date) -> Transition:
     if state.step not in {Step.REVIEW, Step.RESULT} or event.turn != state.turn:
         return _stale(state, today)
-    fact = "age" if event.field == "age_band" else event.field
+    fact = BY_FIELD[event.field].fact
     if event.field not in state.answers:
         return _stale(state, today)
     answers = {k: v for k, v in state.answers.items() if k != event.field}
-    moved = state.model_copy(
-        update={"answers": answers, "path": tuple(f for f in state.path if f != fact)}
-    )
+    moved = state.answered(answers, tuple(f for f in state.path if f != fact))
     moved, replies = _ask(moved, fact, today, edit=True)
     return Transition(moved, replies)
 
@@ -363,7 +357,7 @@ def _on_edit(state: State, event: Edit, today: date) -> Transition:
 def _on_nav(state: State, event: Nav, today: date) -> Transition:
     finding = _decide(facts_of(state), today)
     if event.to == "review" and state.step is Step.RESULT:
-        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        moved = state.at(Step.REVIEW)
         return Transition(moved, (review(moved),))
     if event.to == "result" and state.step is Step.REVIEW and not finding.missing:
         moved, replies = _result(state, finding, edit=True)

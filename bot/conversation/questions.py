@@ -13,7 +13,16 @@ from bot.conversation.countries import COMMON
 from bot.conversation.replies import N_, Country, Msg
 from bot.conversation.state import Mode
 
-__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "in_question_order", "question_for"]
+__all__ = [
+    "BY_CODE",
+    "BY_FIELD",
+    "QUESTIONS",
+    "Option",
+    "Question",
+    "answer_label",
+    "in_question_order",
+    "question_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,20 @@ class Question:
     per_row: int = 1
     #: An explanation under the question, the same in every mode.
     hint: str | None = None
+    #: Answered with a list (of documents held): "none" is the empty list.
+    listed: bool = False
+
+    def stored(self, value: str) -> str | list[str]:
+        """The stored answer for the button value `value` (the field's value in `check`)."""
+        if not self.listed:
+            return value
+        return [] if value == "none" else [value]
+
+    def button_value(self, stored: str | list[str]) -> str:
+        """The button value of a stored answer: the inverse of `stored`."""
+        if isinstance(stored, str):
+            return stored
+        return stored[0] if stored else "none"
 
 
 def _o(value: str, label: str) -> Option:
@@ -155,12 +178,15 @@ QUESTIONS: dict[str, Question] = {
                 _o("none", N_("None of these")),
             ),
             hint=N_("If there are several, choose any one of them."),
+            listed=True,
         ),
     )
 }
 
 #: Question by its one-letter code in callback data.
 BY_CODE = {q.code: q for q in QUESTIONS.values()}
+#: Question by its answer's field (`age_band` is the field of the question about age).
+BY_FIELD = {q.field: q for q in QUESTIONS.values()}
 
 
 def question_for(fact: str) -> Question:
@@ -178,9 +204,9 @@ def answer_label(field: str, value: str | list[str]) -> Msg | Country:
     """The label of a stored answer, for the review list."""
     if field == "citizenship" and isinstance(value, str):
         return Country(value)
-    fact = "age" if field == "age_band" else field
-    wanted = "none" if value == [] else (value[0] if isinstance(value, list) else value)
-    for option in QUESTIONS[fact].options:
+    question = BY_FIELD[field]
+    wanted = question.button_value(value)
+    for option in question.options:
         if option.value == wanted:
             return option.label
     return Msg(N_("Not answered"))
