@@ -16,13 +16,21 @@ from bot.conversation.state import Mode
 __all__ = [
     "BY_CODE",
     "BY_FIELD",
+    "DONT_KNOW",
     "QUESTIONS",
+    "UNKNOWN",
     "Option",
     "Question",
     "answer_label",
     "in_question_order",
     "question_for",
 ]
+
+
+#: The stored value and button value of "I don't know", for the fields the rules can branch on.
+UNKNOWN = "unknown"
+#: Its label: the last answer button of those questions.
+DONT_KNOW = N_("I don't know")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +59,13 @@ class Question:
     hint: str | None = None
     #: Answered with a list (of documents held): "none" is the empty list.
     listed: bool = False
+    #: The modes in which "I don't know" is offered (someone asking for another person may
+    #: not know his age; anyone may not know the application, grounds or documents).
+    unknown_in: frozenset[Mode] = frozenset()
 
     def stored(self, value: str) -> str | list[str]:
         """The stored answer for the button value `value` (the field's value in `check`)."""
-        if not self.listed:
+        if not self.listed or value == UNKNOWN:
             return value
         return [] if value == "none" else [value]
 
@@ -101,6 +112,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("over_65", N_("Over 65")),
             ),
             per_row=3,
+            unknown_in=frozenset({Mode.RELATIVE, Mode.NGO}),
         ),
         Question(
             fact="citizenship",
@@ -133,6 +145,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
                 _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
             ),
+            unknown_in=frozenset(Mode),
         ),
         Question(
             fact="grounds",
@@ -150,8 +163,9 @@ QUESTIONS: dict[str, Question] = {
                 _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
                 _o("study", N_("Study in Russia")),
                 _o("compatriot_program", N_("Compatriot resettlement programme")),
-                _o("other", N_("Other grounds, or not sure")),
+                _o("other", N_("Other grounds")),
             ),
+            unknown_in=frozenset(Mode),
             hint=N_(
                 "Family means, for example, a wife, husband, child or parent who is a Russian"
                 " citizen."
@@ -179,6 +193,7 @@ QUESTIONS: dict[str, Question] = {
             ),
             hint=N_("If there are several, choose any one of them."),
             listed=True,
+            unknown_in=frozenset(Mode),
         ),
     )
 }
@@ -204,6 +219,8 @@ def answer_label(field: str, value: str | list[str]) -> Msg | Country:
     """The label of a stored answer, for the review list."""
     if field == "citizenship" and isinstance(value, str):
         return Country(value)
+    if value == UNKNOWN:
+        return Msg(DONT_KNOW)
     question = BY_FIELD[field]
     wanted = question.button_value(value)
     for option in question.options:

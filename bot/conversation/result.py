@@ -23,7 +23,15 @@ from rules import (
     Outcome,
 )
 
-__all__ = ["result_reply", "share_replies", "why_reply"]
+__all__ = [
+    "CERTAINTY_TEXT",
+    "documents_parts",
+    "footer_parts",
+    "headline",
+    "result_reply",
+    "share_replies",
+    "why_reply",
+]
 
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
@@ -246,3 +254,10 @@ def share_replies(finding: Finding, application: str | list[str] | None) -> tupl
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
     )
     return note, Reply(tuple(parts), standalone=True)
+
+
+#: The same texts for the result with branches (`branches.py`), said the same way.
+headline = _headline
+documents_parts = _documents
+footer_parts = _footer
+CERTAINTY_TEXT = _CERTAINTY

@@ -34,19 +34,24 @@ from bot.conversation.events import (
     SetMode,
     TypeCountry,
 )
-from bot.conversation.questions import QUESTIONS
+from bot.conversation.questions import QUESTIONS, UNKNOWN
 from bot.conversation.state import LANGUAGES, Mode
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 turns = st.integers(min_value=0, max_value=999_999_999)
-answers = st.sampled_from([(q, o.value) for q in QUESTIONS.values() for o in q.options])
+answers = st.sampled_from(
+    [(q, o.value) for q in QUESTIONS.values() for o in q.options]
+    + [(q, UNKNOWN) for q in QUESTIONS.values() if q.unknown_in]
+)
 
 
 @given(answers, turns)
 def test_every_answer_decodes_back(answer: tuple, turn: int) -> None:  # type: ignore[type-arg]
-    """An answer button's data means that answer to that question at that turn."""
+    """An answer button's data means that answer to that question at that turn; "I don't
+    know" ends with `field=unknown` like the other answers."""
     question, value = answer
     data = answer_data(question, turn, value)
+    assert data.endswith(f":{question.field}={value}")
     assert len(data.encode()) <= MAX_DATA
     assert decode_button(data) == Answer(turn, question.field, value)
 
