@@ -68,7 +68,9 @@ class Possibilities(BaseModel):
     finding: Finding
     branches: tuple[Branch, ...]
     unknown: tuple[str, ...]
-    #: The caveats that hold for every possible answer, in the order of the finding.
+    #: The reasons and caveats that hold for every possible answer, in the finding's order
+    #: (a reason such as "you named a document" is true of some answers only).
+    shared_reasons: tuple[str, ...] = Field(default=(), exclude=True)
     shared_caveats: tuple[str, ...] = Field(default=(), exclude=True)
 
     @property
@@ -91,7 +93,11 @@ def possibilities(facts: Facts, unknown: Iterable[str], *, on: date) -> Possibil
             first=finding,
         )
         return Possibilities(
-            finding=finding, branches=(branch,), unknown=(), shared_caveats=finding.caveats
+            finding=finding,
+            branches=(branch,),
+            unknown=(),
+            shared_reasons=finding.reasons,
+            shared_caveats=finding.caveats,
         )
     groups: dict[_Key, list[dict[str, Value]]] = {}
     firsts: dict[_Key, Finding] = {}
@@ -124,6 +130,7 @@ def possibilities(facts: Facts, unknown: Iterable[str], *, on: date) -> Possibil
         finding=together,
         branches=branches,
         unknown=fields,
+        shared_reasons=tuple(r for r in together.reasons if all(r in f.reasons for f in findings)),
         shared_caveats=tuple(c for c in together.caveats if all(c in f.caveats for f in findings)),
     )
 

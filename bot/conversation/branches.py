@@ -25,7 +25,7 @@ from bot.conversation.result import (
 )
 from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT
-from rules import DECREE_DATE, Outcome
+from rules import DECREE_DATE, Finding, Outcome
 from rules.possibilities import UNKNOWABLE, Branch, Possibilities, Value
 
 __all__ = ["MAX_LINES", "branching_reply", "branching_share", "branching_why"]
@@ -107,8 +107,12 @@ def branching_reply(judged: Possibilities, state: State) -> Reply:
 
 
 def branching_why(judged: Possibilities, state: State) -> Reply:
-    """Why: the answers, that every possible answer was tried, the rules and the sources."""
-    reply = why_reply(judged.finding, state)
+    """Why: the answers, that every possible answer was tried, the rules that hold in every
+    case (not those true of some answers only, such as "you named a document"), the sources."""
+    shared = Finding.model_validate(
+        {**judged.finding.model_dump(), "reasons": judged.shared_reasons}
+    )
+    reply = why_reply(shared, state)
     parts = list(reply.parts)
     rules_at = next(
         (i for i, p in enumerate(parts) if isinstance(p, Msg) and p.id.startswith("Rules")),

@@ -8,6 +8,7 @@ from bot.conversation import Answer, Nav, Start, State, Step, transition, unknow
 from bot.conversation.branches import MAX_LINES
 from bot.conversation.questions import UNKNOWN
 from bot.conversation.replies import Msg, Reply
+from bot.conversation.texts import REASON_TEXT
 from tests.conftest import TODAY
 
 MAN = [("sex", "male"), ("age_band", "18_to_65")]
@@ -157,3 +158,17 @@ def test_too_many_cases_name_the_question_that_settles_most() -> None:
     ]
     assert settle
     assert "🟡" in str(reply.parts[0])
+
+
+def test_why_says_only_what_holds_in_every_case() -> None:
+    """ "Why" explains the branching and never claims what was not said ("you named a document")."""
+    state, _ = _result(
+        "en-relative",
+        [*MAN, ("citizenship", "UZ"), ("application", "citizenship"), ("grounds", "family"),
+         ("documents", UNKNOWN)],
+    )  # fmt: skip
+    why = transition(state, Nav("why"), today=TODAY).replies[-1]
+    ids = [i for p in why.parts for i in _ids_deep(p)]
+    assert any(i.startswith("Some answers were not known") for i in ids)
+    assert REASON_TEXT["document_none"] not in ids
+    assert REASON_TEXT["document_held"] not in ids

@@ -76,6 +76,9 @@ def test_the_answer_for_all_is_shared_or_unclear(
     lowest = min((b.certainty for b in found.branches), key=_RANK.__getitem__)
     assert found.finding.certainty is lowest
     assert found.whatever_the_answer == (len(found.branches) == 1)
+    for branch in found.branches:
+        assert set(found.shared_reasons) <= set(branch.first.reasons)
+        assert set(found.shared_caveats) <= set(branch.first.caveats)
     asked = {"age" if f == "age_band" else f for f in unknown}
     assert not asked & set(found.finding.missing)
 
