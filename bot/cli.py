@@ -53,7 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="decide one case: facts as JSON on stdin, the finding as JSON on stdout",
         description="Reads one JSON object of facts (sex, age or age_band, legal_capacity,"
-        " citizenship, application, grounds, documents) and prints the finding.",
+        " citizenship, application, grounds, documents) and prints the finding. With"
+        ' "unknown": [fields not known], it also prints the branches for each possible answer.',
     )
     check_cmd.add_argument("--facts", type=Path, help="read the facts from this file, not stdin")
     check_cmd.add_argument(
