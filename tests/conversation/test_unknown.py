@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import Answer, Nav, Start, State, Step, transition, unknown_of
-from bot.conversation.branches import MAX_LINES
-from bot.conversation.questions import UNKNOWN
+from bot.conversation import LANGUAGES, Answer, Nav, Start, State, Step, transition, unknown_of
+from bot.conversation.branches import _DEPENDS, _SETTLE, _WHATEVER, MAX_LINES
+from bot.conversation.questions import DONT_KNOW, UNKNOWN
 from bot.conversation.replies import Msg, Reply
 from bot.conversation.texts import REASON_TEXT
+from bot.i18n import Renderer
 from tests.conftest import TODAY
 
 MAN = [("sex", "male"), ("age_band", "18_to_65")]
+#: The button as issue 16 words it in each language.
+BUTTON = {
+    "ru": "Не знаю",
+    "tg": "Намедонам",
+    "uz": "Bilmayman",
+    "uz_Cyrl": "Билмайман",
+    "az": "Bilmirəm",
+    "en": "I don't know",
+}
 
 
 def _play(payload: str, answers: list[tuple[str, str]]) -> tuple[State, tuple[Reply, ...]]:
@@ -172,3 +182,14 @@ def test_why_says_only_what_holds_in_every_case() -> None:
     assert any(i.startswith("Some answers were not known") for i in ids)
     assert REASON_TEXT["document_none"] not in ids
     assert REASON_TEXT["document_held"] not in ids
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_texts_quote_the_button_as_it_reads(lang: str, renderer: Renderer) -> None:
+    """Every text that names «I don't know» quotes the button's own label in that language."""
+    label = renderer.gettext(DONT_KNOW, lang)
+    assert label == BUTTON[lang]
+    quoting = [m for m in (_DEPENDS, _WHATEVER, _SETTLE) if f"«{DONT_KNOW}»" in m]
+    assert len(quoting) == 3
+    for message in quoting:
+        assert f"«{label}»" in renderer.gettext(message, lang)
