@@ -12,7 +12,9 @@ from rules import (
     CONCEPTS,
     DECREE_DATE,
     REASONS,
+    REVIEWED_ON,
     RULES_VERSION,
+    SEARCHES,
     SOURCES,
     SOURCES_AS_OF,
     Certainty,
@@ -133,3 +135,15 @@ class TestSources:
         assert latest == SOURCES_AS_OF
         assert DECREE_DATE.isoformat() in RULES_VERSION
         assert SOURCES_AS_OF.isoformat() in RULES_VERSION
+        assert REVIEWED_ON.isoformat() in RULES_VERSION
+
+    def test_reviewed_on_rests_on_recorded_searches(self) -> None:
+        """REVIEWED_ON is not before the newest source, and the searches behind it are recorded:
+        where, what was asked and what came back, in every corpus that was searched."""
+        assert REVIEWED_ON >= SOURCES_AS_OF
+        assert len(SEARCHES) >= 5
+        for search in SEARCHES:
+            assert search.corpus in {"pages", "docs", "issues", "code"}
+            assert search.query.strip()
+            assert search.found.strip()
+        assert {"pages", "docs", "issues"} <= {s.corpus for s in SEARCHES}
