@@ -57,11 +57,13 @@ _NOT_WEIGHED = Documents(None, Verdict(Status.IN))
 
 def decide(facts: Facts, *, on: date, parameters: ParameterTable = PARAMETERS) -> Finding:
     """What Decree No. 821 means for a person with these facts, on the day `on`."""
+    # 1. Not in force.
     if not parameters.in_force.on(on):
         return _finding(Outcome.NOT_AFFECTED, ("decree_not_in_force",), facts=facts, on=on)
     p = parameters.on(on)
     confirmed = parameters.in_force_confirmed.on(on)
     in_force = "decree_in_force_confirmed" if confirmed else "decree_in_force"
+    # 2. Excluded.
     scope = _scope(facts, p)
     excluded = _excluded(scope)
     if excluded is not None:
@@ -77,6 +79,7 @@ def decide(facts: Facts, *, on: date, parameters: ParameterTable = PARAMETERS) -
     verdicts.append(documents.verdict)
 
     reasons = (in_force, *(v.reason for v in verdicts if v.reason))
+    # 3. Missing facts.
     missing = _missing(verdicts)
     if missing:
         return _finding(
@@ -88,10 +91,12 @@ def decide(facts: Facts, *, on: date, parameters: ParameterTable = PARAMETERS) -
             accepted=accepted,
             missing=missing,
         )
+    # 4. Separate rules, or unclear.
     if open_answer is not None and open_answer.status is Status.SEPARATE:
         return _finding(Outcome.SEPARATE_RULES, reasons, facts=facts, on=on, p=p)
     if open_answer is not None:
         return _finding(Outcome.UNCLEAR, reasons, facts=facts, on=on, p=p, accepted=accepted)
+    # 5. Affected, with the documents.
     return _finding(
         Outcome.AFFECTED, reasons, facts=facts, on=on, p=p, accepted=accepted, met=documents.met
     )
