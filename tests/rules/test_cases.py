@@ -7,6 +7,7 @@ expectations against the finding for all possible answers, and `branches` one by
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,19 @@ from typing import Any
 import pytest
 import yaml
 
-from rules import CAVEATS, REASONS, Application, Document, Facts, Finding, Grounds, Outcome, decide
+from rules import (
+    CAVEATS,
+    PARAMETERS,
+    REASONS,
+    Application,
+    Document,
+    Facts,
+    Finding,
+    Grounds,
+    Outcome,
+    ParameterTable,
+    decide,
+)
 from rules.possibilities import Possibilities, possibilities
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -34,7 +47,7 @@ EXACT_FIELDS = frozenset(
 )
 #: Extra keys: lists of codes that must appear in the finding's reasons or caveats.
 INCLUDE_FIELDS = {"reasons_include": "reasons", "caveats_include": "caveats"}
-CASE_KEYS = frozenset({"name", "on", "facts", "unknown", "expect", "xfail"})
+CASE_KEYS = frozenset({"name", "on", "facts", "unknown", "expect", "xfail", "amend"})
 #: Keys of one expected branch.
 BRANCH_KEYS = frozenset({"outcome", "requirement_met", "certainty", "accepted_documents", "when"})
 ID_LENGTH = 72
@@ -66,6 +79,16 @@ def _day(value: object) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def _table(amendments: list[dict[str, Any]]) -> ParameterTable:
+    """The real parameters, plus made-up dated values: `{parameter, from, value}` each."""
+    table = PARAMETERS
+    for change in amendments:
+        name = change["parameter"]
+        parameter = getattr(table, name).amended(_day(change["from"]), change["value"], ())
+        table = replace(table, **{name: parameter})
+    return table
 
 
 def _params() -> list[Any]:
@@ -100,12 +123,14 @@ def test_case(case: dict[str, Any]) -> None:
     facts = Facts.model_validate(case["facts"])
     finding: Finding
     if "unknown" in case:
+        assert "amend" not in case, "unknown fields are decided on the parameters in force"
         found = possibilities(facts, case["unknown"], on=_day(case["on"]))
         _check_branches(found, expect.get("branches"))
         finding = found.finding
     else:
         assert "branches" not in expect, "branches are expected only with unknown fields"
-        finding = decide(facts, on=_day(case["on"]))
+        table = _table(case.get("amend", []))
+        finding = decide(facts, on=_day(case["on"]), parameters=table)
 
     actual = {field: _json_value(getattr(finding, field)) for field in EXACT_FIELDS}
     for field in EXACT_FIELDS & set(expect):
