@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import signal
 import sys
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from bot.adapters.console import run_console
 from bot.check import FactsError, check
 from bot.compose import build_parts, key_secret
-from bot.config import Settings
+from bot.config import Settings, StartupError, describe_invalid
 from bot.conversation import Mode, Preset, make_payload
 from bot.logs import configure_logging
 
@@ -62,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--mode", choices=["self", "relative", "ngo"])
     link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
     link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
+    commands.add_parser(
+        "secret",
+        help="print new random secrets, as lines for .env",
+        description="Prints a new DECREEBOT_KEY_SECRET, DECREEBOT_WEBHOOK_SECRET and the"
+        " REDIS_PASSWORD compose.yaml gives Redis; each is 64 characters of A-Z, a-z, 0-9, _"
+        " and - (48 random bytes).",
+    )
     return parser
 
 
@@ -69,8 +79,8 @@ def _lang(value: str | None) -> str | None:
     return value.replace("-", "_") if value else None
 
 
-def _run_console(args: argparse.Namespace) -> int:
-    parts = build_parts(Settings(), warn_memory=False)  # the console is meant to be in memory
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    parts = build_parts(settings, warn_memory=False)  # the console is meant to be in memory
     return asyncio.run(
         run_console(
             service=parts.service,
@@ -84,11 +94,26 @@ def _run_console(args: argparse.Namespace) -> int:
     )
 
 
+def _run_secret() -> int:
+    for name in ("DECREEBOT_KEY_SECRET", "DECREEBOT_WEBHOOK_SECRET", "REDIS_PASSWORD"):
+        print(f"{name}={secrets.token_urlsafe(48)}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    """A start that cannot work: one line on stderr, exit status 1."""
+    print(f"decree-bot: {message}", file=sys.stderr)
+    return 1
+
+
 def _run_telegram(mode: str, settings: Settings) -> int:
     from bot.adapters.telegram.run import serve_polling, serve_webhook  # noqa: PLC0415 - telegram loads only when used
 
-    parts = build_parts(settings)
     secret = key_secret(settings)
+    try:
+        parts = build_parts(settings)
+    except (ValueError, OSError) as exc:  # an unusable Redis URL or legal help file
+        return _fail(str(exc))
     serve = serve_polling if mode == "polling" else serve_webhook
 
     async def main() -> None:
@@ -98,12 +123,15 @@ def _run_telegram(mode: str, settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(parts, key_secret=secret, stop=stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
 
 
-def _run_link(args: argparse.Namespace) -> int:
-    username = args.bot or Settings().bot_username
+def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+    username = args.bot or settings.bot_username
     if not username:
         print("decree-bot link: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr)
         return 2
@@ -135,18 +163,24 @@ def _run_check(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `decree-bot` console script."""
     args = _parser().parse_args(argv)
-    configure_logging(Settings().log_level)
+    if args.command == "secret":
+        return _run_secret()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return _fail(describe_invalid(exc))
+    configure_logging(settings.log_level)
     if args.command == "check":
         return _run_check(args)
     if args.command == "link":
-        return _run_link(args)
-    settings = Settings()
+        return _run_link(args, settings)
     if args.command in {"polling", "webhook"}:
         return _run_telegram(args.command, settings)
     if args.command is None and settings.token is not None:
         return _run_telegram("polling", settings)
     if args.command == "console" or args.command is None:
-        return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
+        namespace = args if args.command else argparse.Namespace(lang=None, mode=None)
+        return _run_console(namespace, settings)
     _parser().print_help()
     return 2
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from bot.conversation.countries import match_country
+from bot.conversation.countries import ISO_CODES, STATELESS, match_country
 from bot.conversation.deeplink import parse_payload
 from bot.conversation.events import (
     Answer,
@@ -252,6 +252,8 @@ def _on_answer(state: State, event: Answer, today: date) -> Transition:
 
 
 def _apply(state: State, field: str, value: str | list[str], today: date) -> Transition:
+    if field == "citizenship" and value != STATELESS and value not in ISO_CODES:
+        return _stale(state, today)  # a forged code ("XX"): only real countries are stored
     answers = {**state.answers, field: value}
     fact = state.asking or field
     candidate = state.model_copy(
