@@ -42,9 +42,7 @@ class PrivateFormatter(logging.Formatter):
             seen.add(id(error))
             frames = "".join(traceback.format_tb(error.__traceback__))
             parts.append(f"Traceback (most recent call last):\n{frames}{type(error).__qualname__}")
-            cause = error.__cause__ or (
-                None if error.__suppress_context__ else error.__context__
-            )
+            cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
             error = cause
         return "\n\nThe above led to:\n\n".join(reversed(parts))
 

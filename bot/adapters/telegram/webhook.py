@@ -163,6 +163,7 @@ class _UpdateHandler(RequestHandler):
 
     def on_connection_close(self) -> None:
         self._chunks = []
+        super().on_connection_close()  # ends the wait for a body that will not come
 
 
 def _bounded_int(text: str) -> int:
