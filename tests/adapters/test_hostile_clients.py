@@ -169,6 +169,24 @@ async def _big_body(port: int, secret: str | None) -> int | None:
         await _close(writer)
 
 
+async def _refused_before_body(port: int) -> int | None:
+    """Headers announcing a body, no secret, and not one byte of the body: the answer must
+    come anyway (the secret is checked first), not after the body timeout."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(f"POST {HOOK} HTTP/1.1\r\nHost: x\r\nContent-Length: 262000\r\n\r\n".encode())
+        await writer.drain()
+        try:
+            line = await asyncio.wait_for(reader.readline(), 3)
+            await asyncio.wait_for(reader.read(), 3)  # then the server closes the connection
+        except TimeoutError:
+            return None
+        parts = line.split()
+        return int(parts[1]) if len(parts) >= 2 else None
+    finally:
+        await _close(writer)
+
+
 async def _gather_limited(coros: list, limit: int) -> list:  # type: ignore[type-arg]
     gate = asyncio.Semaphore(limit)
 
@@ -212,6 +230,7 @@ async def _forged(port: int, api: FakeBotApi, figures: Figures) -> None:
     }
     for name, data in cases.items():
         figures.seen(name, await _raw(port, data))
+    figures.seen("M1 refused before any body byte", await _refused_before_body(port))
     # L2 and L3 through a real person: button data the bot never made is answered.
     user = api.user(user_id=91002, language_code="ru")
     await user.send_command("/start")
@@ -344,6 +363,7 @@ def _check(figures: Figures, scale: Scale) -> None:
     for case in ("A2 empty secret", "A3 wrong secret, same length", "A4 secret minus one",
                  "A8 header twice"):  # fmt: skip
         assert s[case] == [403], case
+    assert s["M1 refused before any body byte"] == [403]
     assert s["A10 GET on the hook"] == [405]
     assert s["A10 PUT on the hook"] == [405]
     for case in ("A10 trailing slash", "L4 '.' is no pattern", "L4 path prefix"):
