@@ -32,6 +32,14 @@ _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 class PrivateFormatter(logging.Formatter):
     """Formats exceptions as their chain of frames and class names, with no message."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        # Another handler's formatter may have cached the full text on the record: ignore it.
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
     def formatException(self, ei: _ExcInfo | tuple[None, None, None]) -> str:  # noqa: N802 - logging's name
         error = ei[1]
         if error is None:
