@@ -57,6 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--mode", choices=["self", "relative", "ngo"])
     commands.add_parser("polling", help="run the Telegram bot with long polling")
     commands.add_parser("webhook", help="run the Telegram bot behind a webhook (and /healthz)")
+    notify_cmd = commands.add_parser(
+        "notify",
+        help="tell subscribers whose answer changed with the current rules (after a deploy)",
+    )
+    notify_cmd.add_argument(
+        "--dry-run", action="store_true", help="only count them, by old and new answer"
+    )
+    notify_cmd.add_argument(
+        "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
+    )
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
     link.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
     link.add_argument("--mode", choices=["self", "relative", "ngo"])
@@ -118,6 +128,32 @@ def _run_link(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_notify(args: argparse.Namespace) -> int:
+    from bot.adapters.telegram.notices import run_notices  # noqa: PLC0415 - telegram loads only when used
+
+    settings = Settings()
+    if not settings.redis_url:
+        print(
+            "decree-bot notify: subscriptions live in Redis: set DECREEBOT_REDIS_URL",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.dry_run and settings.token is None:
+        print("decree-bot notify: set DECREEBOT_TOKEN (or use --dry-run)", file=sys.stderr)
+        return 1
+    parts = build_parts(settings)
+    report = asyncio.run(
+        run_notices(
+            parts,
+            key_secret=key_secret(settings),
+            today=args.on or date.today(),
+            dry_run=args.dry_run,
+        )
+    )
+    print(report.table())
+    return 0
+
+
 def _run_check(args: argparse.Namespace) -> int:
     try:
         text = args.facts.read_text(encoding="utf-8") if args.facts else sys.stdin.read()
@@ -140,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_check(args)
     if args.command == "link":
         return _run_link(args)
+    if args.command == "notify":
+        return _run_notify(args)
     settings = Settings()
     if args.command in {"polling", "webhook"}:
         return _run_telegram(args.command, settings)

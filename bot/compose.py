@@ -9,11 +9,13 @@ from bot.config import Settings
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer, load_catalogs
 from bot.messages import LEGAL_HELP_NONE
+from bot.notices import ChatSeal, MemorySubscriptions, Notices, RedisSubscriptions
+from bot.notices.store import NOTICE_PREFIX, SubscriptionStore
 from bot.operator_texts import OperatorTexts, load_legal_help
 from bot.service import ChatService
-from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
+from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
 
-__all__ = ["Parts", "build_parts", "key_secret"]
+__all__ = ["Parts", "build_notices", "build_parts", "key_secret"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ class Parts:
         self.settings = settings
         self.username: str | None = settings.bot_username
         self.store = build_store(settings, warn=warn_memory)
+        self.notice_store = build_notice_store(settings)
         self.service = ChatService(store=self.store, ttl_seconds=settings.session_ttl)
         catalogs = load_catalogs()
         legal_help = load_legal_help(settings.legal_help_file, LANGUAGES)
@@ -52,6 +55,26 @@ def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
             "DECREEBOT_REDIS_URL is not set: conversations are kept in memory, in this process only"
         )
     return MemoryStore(ttl_seconds=settings.session_ttl, first_version=random_first_version)
+
+
+def build_notice_store(settings: Settings) -> SubscriptionStore:
+    """Subscriptions beside the conversations: Redis when configured, else this process."""
+    if settings.redis_url:
+        from redis.asyncio import Redis  # noqa: PLC0415 - only with Redis
+
+        return RedisSubscriptions(Redis.from_url(settings.redis_url))
+    return MemorySubscriptions()
+
+
+def build_notices(parts: Parts, *, key_secret: bytes, bot_id: int) -> Notices:
+    """Notices keyed like conversations (the chat's HMAC), chat ids sealed with the notice key."""
+    notice_key = parts.settings.notice_key
+    seal_secret = notice_key.get_secret_value().encode() if notice_key else key_secret
+    return Notices(
+        parts.notice_store,
+        ChatSeal(seal_secret),
+        KeyMaker(key_secret, bot_id, prefix=NOTICE_PREFIX),
+    )
 
 
 def key_secret(settings: Settings) -> bytes:

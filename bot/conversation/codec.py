@@ -7,6 +7,8 @@ Formats (all well under Telegram's 64 bytes):
     c7:type=citizenship     type the country instead
     e9:grounds              change one answer (from the review)
     nav:back | nav:restart | nav:review | nav:result | nav:why | nav:share
+    nav:notify | nav:notify_yes | nav:notify_no   the offer of notices, and its answers
+    ntc:show | ntc:stop     the buttons under a notice
 Anything else is None: forged or outdated data is ignored politely, never trusted.
 """
 
@@ -21,6 +23,8 @@ from bot.conversation.events import (
     Restart,
     SetLanguage,
     SetMode,
+    ShowNotice,
+    StopNotices,
     TypeCountry,
 )
 from bot.conversation.questions import BY_CODE
@@ -30,7 +34,8 @@ __all__ = ["MAX_DATA", "decode_button"]
 
 #: Telegram's limit for callback data, in bytes.
 MAX_DATA = 64
-_NAV = frozenset({"review", "result", "why", "share"})
+_NAV = frozenset({"review", "result", "why", "share", "notify", "notify_yes", "notify_no"})
+_NOTICE: dict[str, Event] = {"show": ShowNotice(), "stop": StopNotices()}
 _FIELDS = frozenset(q.field for q in BY_CODE.values())
 
 
@@ -47,6 +52,8 @@ def decode_button(data: str) -> Event | None:
         if tail == "restart":
             return Restart()
         return Nav(tail) if tail in _NAV else None
+    if head == "ntc":
+        return _NOTICE.get(tail)
     turn = _turn(head[1:])
     if turn is None:
         return None

@@ -25,11 +25,21 @@ from bot.conversation.events import (
     Info,
     Nav,
     Restart,
+    Restore,
     SetLanguage,
     SetMode,
+    ShowNotice,
     Start,
+    StopNotices,
     Text,
     TypeCountry,
+)
+from bot.conversation.notice import (
+    NoticeRequest,
+    declined_reply,
+    offer_reply,
+    stopped_reply,
+    subscribed_reply,
 )
 from bot.conversation.questions import question_for
 from bot.conversation.replies import N_, Bullets, Button, Country, Msg, Reply
@@ -60,6 +70,10 @@ class Transition:
     replies: tuple[Reply, ...]
     #: Delete the conversation's messages from the chat too (/forget).
     wipe: bool = False
+    #: The person agreed to be told if this answer changes: keep this much.
+    subscribe: NoticeRequest | None = None
+    #: Stop the notices and delete what was kept for them.
+    unsubscribe: bool = False
 
 
 def negotiate(language_code: str | None) -> str | None:
@@ -97,6 +111,12 @@ def transition(
         return Transition(state, (Reply((INFO[event.topic],)),))
     if isinstance(event, Start):
         return _start(state, event, today=today)
+    if isinstance(event, StopNotices):
+        return Transition(state, (stopped_reply(),), unsubscribe=True)
+    if isinstance(event, Restore):
+        return _restore(event, today)
+    if isinstance(event, ShowNotice):  # the adapter found no subscription to restore
+        return _start(state, Start(hint=hint), today=today)
     if state is None:
         return _without_state(event, today=today, hint=hint)
     try:
@@ -119,6 +139,19 @@ _UNKNOWN_COUNTRY = N_(
 )
 _TYPE_COUNTRY = N_("Please write the name of the country.")
 _RECOGNISED = N_("Citizenship: {country}. If this is wrong, press «← Back».")
+
+
+def _restore(event: Restore, today: date) -> Transition:
+    """The answer for a subscription's answers, as a new conversation at its result."""
+    mode = event.mode if event.mode in Mode.__members__.values() else Mode.SELF
+    lang = event.lang if event.lang in LANGUAGES else None
+    try:
+        state = State.fresh(lang=lang, mode=mode, answers=event.answers, step=Step.REVIEW)
+        facts_of(state)
+    except ValidationError:
+        return _start(None, Start(hint=lang), today=today, notice=_LOST)
+    moved, replies = _advance(state, today, edit=False)
+    return Transition(moved, replies)
 
 
 def _without_state(event: Event, *, today: date, hint: str | None) -> Transition:
@@ -372,6 +405,13 @@ def _on_nav(state: State, event: Nav, today: date) -> Transition:
         return Transition(state, (why_reply(finding, state),))
     if event.to == "share" and state.step is Step.RESULT:
         return Transition(state, share_replies(finding, state.answers.get("application")))
+    if event.to == "notify" and state.step is Step.RESULT:
+        return Transition(state, (offer_reply(),))
+    if event.to == "notify_yes" and state.step is Step.RESULT:
+        request = NoticeRequest.of(state, finding)
+        return Transition(state, (subscribed_reply(),), subscribe=request)
+    if event.to == "notify_no" and state.step is Step.RESULT:
+        return Transition(state, (declined_reply(),))
     return _stale(state, today)
 
 

@@ -22,7 +22,14 @@ from rules import (
     Outcome,
 )
 
-__all__ = ["result_reply", "share_replies", "why_reply"]
+__all__ = [
+    "certainty_line",
+    "headline",
+    "key_reason_line",
+    "result_reply",
+    "share_replies",
+    "why_reply",
+]
 
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
@@ -100,22 +107,38 @@ _CERTAINTY = {
 
 
 def _headline(finding: Finding, mode: Mode) -> str:
-    if finding.outcome is Outcome.AFFECTED:
-        if finding.requirement_met is True:
+    return headline(finding.outcome, finding.requirement_met, finding.certainty, mode)
+
+
+def headline(
+    outcome: Outcome, requirement_met: bool | None, certainty: Certainty, mode: Mode
+) -> str:
+    """The status line of an answer (also for the answer a notice says was given before)."""
+    if outcome is Outcome.AFFECTED:
+        if requirement_met is True:
             return _AFFECTED_MET[mode]
-        if finding.requirement_met is False:
+        if requirement_met is False:
             return _AFFECTED_NOT_MET[mode]
         return _AFFECTED_UNSURE[mode]
-    if finding.outcome is Outcome.NOT_AFFECTED:
+    if outcome is Outcome.NOT_AFFECTED:
         # Only what several sources (one official) agree on is stated as plain fact.
-        return (
-            _NOT_AFFECTED[mode]
-            if finding.certainty is Certainty.HIGH
-            else (_NOT_AFFECTED_REPORTED[mode])
-        )
-    if finding.outcome is Outcome.SEPARATE_RULES:
+        return _NOT_AFFECTED[mode] if certainty is Certainty.HIGH else _NOT_AFFECTED_REPORTED[mode]
+    if outcome is Outcome.SEPARATE_RULES:
         return _SEPARATE[mode]
     return _UNCLEAR[mode]
+
+
+def key_reason_line(finding: Finding) -> Msg | None:
+    """The one sentence that explains the answer, if it needs one."""
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        return Msg(_SEPARATE_UNKNOWN)
+    key = _key_reason(finding)
+    return None if key is None else Msg(REASON_TEXT[key])
+
+
+def certainty_line(finding: Finding) -> Msg:
+    """How certain the answer is, in words."""
+    return Msg(_CERTAINTY[finding.certainty.value])
 
 
 def _bullets(texts: list[str]) -> Bullets:
@@ -166,13 +189,11 @@ def result_reply(finding: Finding, state: State) -> Reply:
     """The result message and what the person can do next."""
     mode = state.mode or Mode.SELF
     parts = [Msg(_headline(finding, mode))]
-    key = _key_reason(finding)
-    if finding.outcome is Outcome.SEPARATE_RULES:
-        parts.append(Msg(_SEPARATE_UNKNOWN))  # the headline already names the separate rules
-    elif key is not None:
-        parts.append(Msg(REASON_TEXT[key]))
+    reason = key_reason_line(finding)  # separate rules: the headline names them; say more
+    if reason is not None:
+        parts.append(reason)
     parts += _documents(finding, state.answers.get("application"))
-    parts.append(Msg(_CERTAINTY[finding.certainty.value]))
+    parts.append(certainty_line(finding))
     # The servicemen's route is already shown with its documents; do not say it twice.
     caveats = [CAVEAT_TEXT[c] for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
@@ -188,6 +209,7 @@ def result_reply(finding: Finding, state: State) -> Reply:
     buttons = (
         (Button(Msg(N_("Why this result?")), "nav:why"), Button(Msg(N_("Share")), "nav:share")),
         (Button(Msg(N_("Change an answer")), "nav:review"),),
+        (Button(Msg(N_("Tell me if this changes")), "nav:notify"),),
         (Button(Msg(N_("Start over")), "nav:restart"),),
     )
     return Reply(tuple(parts), buttons, edit=True)

@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.conversation.machine import facts_of
+from bot.conversation.state import State
 from bot.notices.seal import ChatSeal, SealBrokenError
 from bot.notices.store import SubscriptionStore
 from bot.notices.subscription import Subscription, Told
-from rules import Finding
+from rules import Finding, decide
 
-__all__ = ["NoticeReport", "Outcome", "notify"]
+__all__ = ["Courier", "NoticeReport", "Outcome", "current_finding", "notify"]
 
 
 class Outcome(enum.Enum):
@@ -74,23 +76,34 @@ class NoticeReport:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Courier:
+    """How notices reach people: the seal that opens their chat ids, and the sender."""
+
+    seal: ChatSeal
+    send: Send
+
+
+def current_finding(subscription: Subscription, day: date) -> Finding:
+    """The finding for a subscription's answers under the rules this build carries."""
+    return decide(facts_of(State.fresh(answers=subscription.answers)), on=day)
+
+
 async def notify(
     store: SubscriptionStore,
-    seal: ChatSeal,
-    send: Send,
-    finding_for: FindingFor,
+    courier: Courier | None,
     *,
     today: date,
-    dry_run: bool = False,
+    finding_for: FindingFor = current_finding,
 ) -> NoticeReport:
-    """Tell every subscriber whose answer changed; with `dry_run`, only count them."""
-    run = _Run(store, seal, send)
+    """Tell every subscriber whose answer changed; with no courier (a dry run), only count."""
+    run = _Run(store, courier)
     async for key in store.scan():
         subscription = await store.get(key)
         if subscription is None:
             continue
         run.report.checked += 1
-        if subscription.sending is not None and not dry_run:
+        if subscription.sending is not None and courier is not None:
             subscription = await run.resume(key, subscription)
             if subscription is None:
                 continue
@@ -99,16 +112,15 @@ async def notify(
         if now.same_answer(subscription.told):
             continue
         run.report.changes[(label(subscription.told), label(now))] += 1
-        if not dry_run:
-            await run.tell(key, subscription, finding)
+        if courier is not None:
+            await run.tell(key, subscription, finding, courier)
     return run.report
 
 
 @dataclass
 class _Run:
     store: SubscriptionStore
-    seal: ChatSeal
-    send: Send
+    courier: Courier | None
     report: NoticeReport = field(default_factory=NoticeReport)
 
     async def resume(self, key: str, subscription: Subscription) -> Subscription | None:
@@ -121,10 +133,12 @@ class _Run:
         self.report.resumed += 1
         return done
 
-    async def tell(self, key: str, subscription: Subscription, finding: Finding) -> None:
+    async def tell(
+        self, key: str, subscription: Subscription, finding: Finding, courier: Courier
+    ) -> None:
         """Claim, send, then record; a blocked chat's subscription goes."""
         try:
-            chat_id = self.seal.open(subscription.chat, bound_to=key)
+            chat_id = courier.seal.open(subscription.chat, bound_to=key)
         except SealBrokenError:
             self.report.unreadable += 1
             await self.store.delete(key)  # sealed with another secret: it can never be delivered
@@ -134,7 +148,7 @@ class _Run:
         if not await self.store.replace(key, subscription, claimed):
             self.report.skipped += 1
             return
-        outcome = await self.send(chat_id, subscription, finding)
+        outcome = await courier.send(chat_id, subscription, finding)
         if outcome is Outcome.GONE:
             self.report.gone += 1
             await self.store.delete(key)

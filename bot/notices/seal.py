@@ -31,8 +31,8 @@ class ChatSeal:
     __slots__ = ("_aead",)
 
     def __init__(self, secret: bytes) -> None:
-        if len(secret) < 32:
-            msg = "the notice key must be at least 32 bytes"
+        if not secret:  # its strength is the settings' to check (DECREEBOT_KEY_SECRET)
+            msg = "the notice key must not be empty"
             raise ValueError(msg)
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret)
         self._aead = AESGCM(key)

@@ -7,12 +7,11 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.conversation.notice import NOTICE_DAYS
+from bot.conversation.state import Mode
 from rules import Certainty, Finding, Outcome
 
 __all__ = ["NOTICE_DAYS", "Subscription", "Told"]
-
-#: How long a subscription lasts; the Redis key's TTL ends then too.
-NOTICE_DAYS = 180
 
 
 class Told(BaseModel):
@@ -53,7 +52,7 @@ class Subscription(BaseModel):
     #: The answers, in the field names and values of `decree-bot check`.
     answers: dict[str, str | list[str]]
     lang: str
-    mode: str
+    mode: Mode
     #: The answer last shown or told.
     told: Told
     #: A notice claimed by a run that may have died before recording it: taken as sent, so a
