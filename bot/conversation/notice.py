@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.conversation.codec import NAV_NOTIFY_NO, NAV_NOTIFY_YES, NOTICE_SHOW, NOTICE_STOP
 from bot.conversation.replies import N_, Button, Msg, Reply
-from bot.conversation.result import certainty_line, headline, key_reason_line
+from bot.conversation.result import (
+    CERTAINTY_TEXT,
+    explanation,
+    footer_parts,
+    key_caveat,
+    status_line,
+)
 from bot.conversation.state import Mode, State
-from rules import LATEST_SOURCE_DATE, Certainty, Finding, Outcome
+from rules import Certainty, Finding, Outcome
 
 __all__ = [
     "NOTICE_DAYS",
@@ -39,10 +46,9 @@ _DECLINED = N_("Nothing has been kept.")
 _STOPPED = N_(
     "You will get no more messages about changes. Everything kept for them has been deleted."
 )
-_CHANGED = N_("The rules this bot follows have changed, and so has the answer to your question.")
+_CHANGED = N_("The answer to your question has changed.")
 _BEFORE = N_("Before: {answer}")
 _NOW = N_("Now: {answer}")
-_AS_OF = N_("Information as of {date}. This is information, not legal advice.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +83,8 @@ def offer_reply() -> Reply:
         (Msg.of(_OFFER, days=NOTICE_DAYS),),
         (
             (
-                Button(Msg(N_("Yes, tell me")), "nav:notify_yes"),
-                Button(Msg(N_("No, thank you")), "nav:notify_no"),
+                Button(Msg(N_("Yes, tell me")), NAV_NOTIFY_YES),
+                Button(Msg(N_("No, thank you")), NAV_NOTIFY_NO),
             ),
         ),
     )
@@ -103,19 +109,20 @@ def notice_reply(
     answer or stop."""
     parts = [
         Msg(_CHANGED),
-        Msg.of(_BEFORE, answer=Msg(headline(*before, mode))),
+        Msg.of(_BEFORE, answer=Msg(status_line(*before, mode))),
         Msg.of(
             _NOW,
-            answer=Msg(headline(finding.outcome, finding.requirement_met, finding.certainty, mode)),
+            answer=Msg(
+                status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
+            ),
         ),
     ]
-    reason = key_reason_line(finding)
-    if reason is not None:
-        parts.append(reason)
-    parts.append(certainty_line(finding))
-    parts.append(Msg.of(_AS_OF, date=LATEST_SOURCE_DATE))
+    parts += explanation(finding)
+    parts.append(Msg(CERTAINTY_TEXT[finding.certainty.value]))
+    parts += key_caveat(finding)  # e.g. the sources have not been checked for a long time
+    parts += footer_parts()  # the dates, "not legal advice", where to get legal help
     buttons = (
-        (Button(Msg(N_("Show the full answer")), "ntc:show"),),
-        (Button(Msg(N_("Stop these messages")), "ntc:stop"),),
+        (Button(Msg(N_("Show the full answer")), NOTICE_SHOW),),
+        (Button(Msg(N_("Stop these messages")), NOTICE_STOP),),
     )
     return Reply(tuple(parts), buttons)

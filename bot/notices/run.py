@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.conversation.machine import facts_of
-from bot.conversation.state import State
+from bot.conversation.machine import answer_for
 from bot.notices.seal import ChatSeal, SealBrokenError
 from bot.notices.store import SubscriptionStore
 from bot.notices.subscription import Subscription, Told
-from rules import Finding, decide
+from rules import Finding
 
 __all__ = ["Courier", "NoticeReport", "Outcome", "current_finding", "notify"]
 
@@ -86,7 +85,7 @@ class Courier:
 
 def current_finding(subscription: Subscription, day: date) -> Finding:
     """The finding for a subscription's answers under the rules this build carries."""
-    return decide(facts_of(State.fresh(answers=subscription.answers)), on=day)
+    return answer_for(subscription.answers, day)
 
 
 async def notify(
@@ -126,7 +125,7 @@ class _Run:
     async def resume(self, key: str, subscription: Subscription) -> Subscription | None:
         """Take a claim left by a run that died as sent."""
         assert subscription.sending is not None
-        done = subscription.model_copy(update={"told": subscription.sending, "sending": None})
+        done = subscription.settled()
         if not await self.store.replace(key, subscription, done):
             self.report.skipped += 1
             return None
@@ -144,7 +143,7 @@ class _Run:
             await self.store.delete(key)  # sealed with another secret: it can never be delivered
             return
         told = Told.of(finding)
-        claimed = subscription.model_copy(update={"sending": told})
+        claimed = subscription.claiming(told)
         if not await self.store.replace(key, subscription, claimed):
             self.report.skipped += 1
             return
@@ -157,5 +156,4 @@ class _Run:
             await self.store.replace(key, claimed, subscription)  # the next run tries again
         else:
             self.report.sent += 1
-            done = claimed.model_copy(update={"told": told, "sending": None})
-            await self.store.replace(key, claimed, done)
+            await self.store.replace(key, claimed, claimed.settled())

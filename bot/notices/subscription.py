@@ -64,6 +64,15 @@ class Subscription(BaseModel):
     def expiry(today: date) -> date:
         return today + timedelta(days=NOTICE_DAYS)
 
+    def claiming(self, told: Told) -> Subscription:
+        """This subscription with a notice about `told` on its way."""
+        return Subscription(**{**self.__dict__, "sending": told})
+
+    def settled(self) -> Subscription:
+        """The notice on its way taken as told."""
+        told = self.sending if self.sending is not None else self.told
+        return Subscription(**{**self.__dict__, "told": told, "sending": None})
+
     def encode(self) -> bytes:
         return self.model_dump_json(exclude_defaults=True).encode()
 

@@ -33,7 +33,7 @@ _PATH = [
     "nav:result",
 ]
 _SUBSCRIBED = "Done. If the answer changes, you will get one message here. To stop, send /forget."
-_CHANGED = "The rules this bot follows have changed, and so has the answer to your question."
+_CHANGED = "The answer to your question has changed."
 _STOPPED = "You will get no more messages about changes. Everything kept for them has been deleted."
 
 

@@ -84,7 +84,7 @@ def test_the_notice_says_before_and_now() -> None:
     reply = notice_reply((Outcome.NOT_AFFECTED, None, Certainty.HIGH), finding, Mode.SELF)
     ids = [p.id for p in reply.parts if isinstance(p, Msg)]
     assert ids[:3] == [
-        "The rules this bot follows have changed, and so has the answer to your question.",
+        "The answer to your question has changed.",
         "Before: {answer}",
         "Now: {answer}",
     ]
