@@ -61,7 +61,7 @@ def build_notice_store(settings: Settings) -> SubscriptionStore:
     if settings.redis_url:
         from redis.asyncio import Redis  # noqa: PLC0415 - only with Redis
 
-        return RedisSubscriptions(Redis.from_url(settings.redis_url))
+        return RedisSubscriptions(Redis.from_url(settings.redis_url.get_secret_value()))
     return MemorySubscriptions()
 
 
