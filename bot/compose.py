@@ -18,12 +18,22 @@ from bot.config import Settings
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer, load_catalogs
 from bot.messages import LEGAL_HELP_NONE
+from bot.notices import ChatSeal, MemorySubscriptions, Notices, RedisSubscriptions
+from bot.notices.store import NOTICE_PREFIX, SubscriptionStore
 from bot.operator_texts import OperatorTexts, load_legal_help
 from bot.service import ChatService
-from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
+from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
 from bot.storage.redis import AnyRedis
 
-__all__ = ["BotIdentity", "Parts", "build_parts", "build_store", "key_secret", "redis_client"]
+__all__ = [
+    "BotIdentity",
+    "Parts",
+    "build_notices",
+    "build_parts",
+    "build_store",
+    "key_secret",
+    "redis_client",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +61,8 @@ class Parts:
     store: StateStore
     service: ChatService
     renderer: Renderer
+    #: Notice subscriptions ("Tell me if this changes"), beside the conversations.
+    notice_store: SubscriptionStore
 
 
 def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
@@ -129,6 +141,24 @@ def _redis_options(settings: Settings, url: str) -> dict[str, Any]:
     return options
 
 
+def build_notice_store(settings: Settings) -> SubscriptionStore:
+    """Subscriptions beside the conversations: Redis when configured, else this process."""
+    if settings.redis_url:  # the same Redis, Sentinel or Cluster, TLS and timeouts
+        return RedisSubscriptions(redis_client(settings))
+    return MemorySubscriptions()
+
+
+def build_notices(parts: Parts, *, key_secret: bytes, bot_id: int) -> Notices:
+    """Notices keyed like conversations (the chat's HMAC), chat ids sealed with the notice key."""
+    notice_key = parts.settings.notice_key
+    seal_secret = notice_key.get_secret_value().encode() if notice_key else key_secret
+    return Notices(
+        parts.notice_store,
+        ChatSeal(seal_secret),
+        KeyMaker(key_secret, bot_id, prefix=NOTICE_PREFIX),
+    )
+
+
 def key_secret(settings: Settings) -> bytes:
     """The HMAC secret for conversation keys; required with Redis, where keys outlive us."""
     if settings.key_secret is not None:
@@ -159,4 +189,5 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
         store=store,
         service=ChatService(store=store, ttl_seconds=settings.session_ttl),
         renderer=renderer,
+        notice_store=build_notice_store(settings),
     )

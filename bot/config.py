@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
     key_secret: SecretStr | None = None
+    #: Seals the chat ids of notice subscriptions; derived from key_secret when not set.
+    notice_key: SecretStr | None = None
     #: Seconds a conversation is kept after its last change; at least 10 minutes, so that the
     #: dedupe (bot.storage.base.RECENT_LIMIT) covers any update delivered again within them.
     session_ttl: int = Field(default=1800, ge=600, le=7 * 24 * 3600)

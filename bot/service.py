@@ -19,6 +19,7 @@ from datetime import date
 
 from bot.conversation import Event, Reply, State, Transition, decode, encode, screen, transition
 from bot.conversation.machine import negotiate
+from bot.conversation.notice import NoticeRequest
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
 from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
@@ -57,6 +58,10 @@ class Handled:
     #: The latest update delivered again: `replies` is the current screen, in case the first
     #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
+    #: Keep a notice subscription for this chat (the person confirmed the offer).
+    subscribe: NoticeRequest | None = None
+    #: Delete the chat's notice subscription ("stop these messages").
+    unsubscribe: bool = False
 
 
 class _Cache:
@@ -252,4 +257,10 @@ def _handled(result: Transition, old: State | None, hint: str | None) -> Handled
     if result.wipe:
         first = old.first_message if old else None
         return Handled(result.replies, _language(None, old, hint), step, first, wipe=True)
-    return Handled(result.replies, _language(result.state, old, hint), step)
+    return Handled(
+        result.replies,
+        _language(result.state, old, hint),
+        step,
+        subscribe=result.subscribe,
+        unsubscribe=result.unsubscribe,
+    )
