@@ -18,7 +18,12 @@ How text is compared (`_tokens`, `_loose`):
   ә ө ү ұ і ң, Ukrainian і ї є ґ, Azerbaijani ə ı ğ ş ç ö ü ("Точикистон", "Azerbaycan").
 * Official-name affixes are ignored: "Республика …", "… Respublikasi", "Ҷумҳурии …",
   "… Respublikası", "Republic of …".
-* A few case endings are undone: "Таджикистана", "Армении", "Oʻzbekistondan", "Azərbaycandan".
+* Endings are undone, as people write "I am from …": a case ending ("Таджикистана",
+  "Армении", "Oʻzbekistondan", "Azərbaycandan"), an "I am" ending ("Тоҷикистонам"), or both
+  ("Azərbaycan-dan-am", "Oʻzbekiston-dan-man", "Qozogʻiston-lik-man").
+* A misspelt name is found by edit distance: one letter left out, added or changed
+  ("Tajikstan", "Azarbaycan", "Таджикистн"), two in a long name; never if the typo is as close
+  to two countries ("Nigeri").
 * Two ASCII letters are an ISO code if, and only if, ISO assigned them ("am" → AM, "xx" → None).
 * A short sentence that names exactly one country also works ("я из Таджикистана"). In a
   sentence, Russia is never the answer (users mention it as the place they live), and words

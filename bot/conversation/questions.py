@@ -107,7 +107,7 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("What is the person applying for, or planning to apply for?"),
             },
             options=(
-                _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
+                _o("residence_permit", N_("Residence permit (ВНЖ)")),
                 _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
             ),
         ),
@@ -122,8 +122,8 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("On what grounds is the person applying?"),
             },
             options=(
-                _o("long_residence", N_("Years of living in Russia")),
-                _o("family", N_("Family in Russia")),
+                _o("long_residence", N_("Years of living in Russia (РВП, ВНЖ)")),
+                _o("family", N_("Relatives who are Russian citizens")),
                 _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
                 _o("study", N_("Study in Russia")),
                 _o("compatriot_program", N_("Compatriot resettlement programme")),

@@ -64,11 +64,17 @@ _NOT_AFFECTED_REPORTED = {
         "🟢 According to reports, the decree's military requirement does not apply to this person."
     ),
 }
-_SEPARATE_UNKNOWN = N_("What these separate rules say has not been reported.")
+_SEPARATE_UNKNOWN = N_(
+    "What these separate rules say has not been reported. Ask a lawyer or the migration office."
+)
 _SEPARATE = {
-    Mode.SELF: N_("🟡 Separate rules apply to you as a citizen of Ukraine."),
-    Mode.RELATIVE: N_("🟡 Separate rules apply to your relative as a citizen of Ukraine."),
-    Mode.NGO: N_("🟡 Separate rules apply to this person as a citizen of Ukraine."),
+    Mode.SELF: N_("🟡 According to reports, separate rules apply to you as a citizen of Ukraine."),
+    Mode.RELATIVE: N_(
+        "🟡 According to reports, separate rules apply to your relative as a citizen of Ukraine."
+    ),
+    Mode.NGO: N_(
+        "🟡 According to reports, separate rules apply to this person as a citizen of Ukraine."
+    ),
 }
 _UNCLEAR = {
     Mode.SELF: N_("🟡 It is not clear whether the decree applies to you."),
@@ -138,7 +144,8 @@ def _key_reason(finding: Finding) -> str | None:
 #: route's documents are not mixed with the servicemen's route (a contract, a recent discharge).
 _USUAL_ROUTE = (Document.UNFITNESS_DECISION, Document.SERVICE_BEFORE_2022_02_24)
 _SERVICEMEN_ROUTE = N_(
-    "There is also a separate route to citizenship for servicemen, which counts these:\n{documents}"
+    "For those who serve or served under contract after 24 February 2022 there is a separate"
+    " route to citizenship. It accepts these documents:\n{documents}"
 )
 
 

@@ -16,10 +16,9 @@ from babel.messages.pofile import read_po
 
 from bot import catalog_stats
 from bot.conversation import texts
-from bot.conversation.countries import COMMON, STATELESS
 from bot.conversation.questions import QUESTIONS
-from bot.conversation.replies import Button, Country, Msg
-from bot.conversation.screens import LANGUAGE_NAMES, mode_picker, nav_row
+from bot.conversation.replies import Button, Msg
+from bot.conversation.screens import language_picker, mode_picker, nav_row
 from bot.conversation.state import LANGUAGES
 from bot.i18n import CatalogMissingError, Renderer, load_catalogs
 from bot.messages import COMMANDS, DESCRIPTION, OPEN_PRIVATE_CHAT, SHORT_DESCRIPTION
@@ -315,33 +314,89 @@ def test_telegram_text_limits(lang: str, renderer: Renderer) -> None:
     assert not too_long, f"{lang}: {too_long}"
 
 
+#: What a phone shows whole: an inline button alone on its row (full width on a 360 px screen)
+#: shows about 40 characters, one that shares its row about 30; Telegram cuts the rest, and
+#: the cut is usually the word that matters ("contract").
+PHONE_ROW_ALONE = 40
+PHONE_ROW_SHARED = 30
+
+#: Labels owned by the truthfulness issue (11), which renames the document buttons to name
+#: their Russian issuer; listed here until that lands. `test_pending_labels_are_still_too_long`
+#: fails once they fit, so the list cannot go stale.
+PENDING_LABELS = frozenset({"Contract with the Emergencies Ministry (МЧС)"})
+
+
+def _static_rows() -> list[tuple[Button, ...]]:
+    """Every keyboard row the code defines, laid out as the machine lays it out."""
+    rows: list[tuple[Button, ...]] = []
+    for question in QUESTIONS.values():
+        buttons = [Button(o.label, "") for o in question.options]
+        if question.fact == "citizenship":
+            buttons.append(Button(Msg("Another country"), ""))
+        step = question.per_row
+        rows += [tuple(buttons[i : i + step]) for i in range(0, len(buttons), step)]
+    rows += [
+        (Button(Msg.of("Change: {question}", question=Msg(q.title)), ""),)
+        for q in QUESTIONS.values()
+    ]
+    rows += [*mode_picker().buttons, nav_row(), *language_picker().buttons]
+    rows += [(Button(Msg(OPEN_PRIVATE_CHAT), ""),)]
+    return rows
+
+
 def _static_buttons() -> list[Button]:
     """Every button the code defines, whether or not a persona reaches it."""
-    buttons = [Button(o.label, "") for q in QUESTIONS.values() for o in q.options]
-    buttons += [
-        Button(Msg.of("Change: {question}", question=Msg(q.title)), "") for q in QUESTIONS.values()
-    ]
-    buttons += [b for row in mode_picker().buttons for b in row]
-    buttons += list(nav_row())
-    buttons += [Button(Country(code), "") for code in (*COMMON, STATELESS)]
-    buttons += [Button(name, "") for name in LANGUAGE_NAMES.values()]
-    buttons += [Button(Msg("Another country"), ""), Button(Msg(OPEN_PRIVATE_CHAT), "")]
-    return buttons
+    return [button for row in _static_rows() for button in row]
+
+
+async def _shown_rows(lang: str, renderer: Renderer) -> set[tuple[str, ...]]:
+    """Every row of labels in `lang`: the defined ones and those the golden personas see."""
+    shown = {tuple(renderer.label(b.label, lang) for b in row) for row in _static_rows()}
+    for persona in PERSONAS:
+        chat = await run_persona(persona, lang, renderer)
+        shown |= {
+            tuple(label for label, _ in row) for keyboard in chat.keyboards for row in keyboard
+        }
+    return shown
+
+
+def _pending(lang: str, renderer: Renderer) -> set[str]:
+    return {renderer.gettext(message_id, lang) for message_id in PENDING_LABELS}
 
 
 @every_lang
 async def test_button_labels_fit(lang: str, renderer: Renderer) -> None:
     """Every inline-button label, defined or shown in a golden persona, is ≤ 64 characters."""
-    labels = {renderer.label(b.label, lang) for b in _static_buttons()}
-    for persona in PERSONAS:
-        chat = await run_persona(persona, lang, renderer)
-        labels |= {label for keyboard in chat.keyboards for row in keyboard for label, _ in row}
+    labels = {label for row in await _shown_rows(lang, renderer) for label in row}
     too_long = sorted(
         f"{label!r} ({_utf16_len(label)})"
         for label in labels
         if not 0 < _utf16_len(label) <= BUTTON_LABEL_MAX
     )
     assert not too_long, f"{lang}: {too_long}"
+
+
+@every_lang
+async def test_button_labels_fit_a_phone(lang: str, renderer: Renderer) -> None:
+    """A button alone on its row has ≤ 40 characters, one that shares its row ≤ 30."""
+    pending = _pending(lang, renderer)
+    too_long = sorted(
+        f"{label!r} ({_utf16_len(label)} > {limit})"
+        for row in await _shown_rows(lang, renderer)
+        for label in row
+        for limit in [PHONE_ROW_ALONE if len(row) == 1 else PHONE_ROW_SHARED]
+        if _utf16_len(label) > limit and label not in pending
+    )
+    assert not too_long, f"{lang}: cut on a phone: {too_long}"
+
+
+def test_pending_labels_are_still_too_long(renderer: Renderer) -> None:
+    """A pending label is still a message and still too long somewhere, or it leaves the list."""
+    extracted = {forms(m.id)[0] for m in source_messages()}
+    for message_id in PENDING_LABELS:
+        assert message_id in extracted, f"{message_id!r} is gone: remove it from PENDING_LABELS"
+        longest = max(_utf16_len(renderer.gettext(message_id, lang)) for lang in LANGUAGES)
+        assert longest > PHONE_ROW_ALONE, f"{message_id!r} fits now: remove it from PENDING_LABELS"
 
 
 # --------------------------------------------------------------------------------------------
