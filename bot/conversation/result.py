@@ -24,14 +24,11 @@ from rules import (
 
 __all__ = ["result_reply", "share_replies", "why_reply"]
 
+# No "yet" or "already": the bot does not suggest that anyone should get one of the documents.
 _AFFECTED_NOT_MET = {
-    Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
-    Mode.RELATIVE: N_(
-        "🔴 The decree applies to your relative. He does not have a document that meets it yet."
-    ),
-    Mode.NGO: N_(
-        "🔴 The decree applies to this person. He does not have a document that meets it yet."
-    ),
+    Mode.SELF: N_("🔴 The decree applies to you. You have none of the listed documents."),
+    Mode.RELATIVE: N_("🔴 The decree applies to your relative. He has none of the listed documents."),
+    Mode.NGO: N_("🔴 The decree applies to this person. He has none of the listed documents."),
 }
 _AFFECTED_MET = {
     Mode.SELF: N_("🟢 The decree applies to you, and your document already meets it."),

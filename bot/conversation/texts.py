@@ -83,7 +83,7 @@ REASON_TEXT: dict[str, str] = {
         "A contract with the Emergencies Ministry (МЧС) is on the list, but its terms are"
         " reported less clearly than those of a military contract."
     ),
-    "document_none": N_("You said there is none of the accepted documents yet."),
+    "document_none": N_("You said there is none of the listed documents."),
     "document_needs_discharge_extract": N_(
         "Past service is proved by an extract from the discharge order (выписка из приказа об"
         " увольнении). Check that this extract is available."
