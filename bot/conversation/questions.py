@@ -77,7 +77,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("18_to_65", N_("18 to 65")),
                 _o("over_65", N_("Over 65")),
             ),
-            per_row=3,
+            # One a row: "not yet 18" must show whole in every language.
         ),
         Question(
             fact="citizenship",

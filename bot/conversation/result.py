@@ -27,7 +27,9 @@ __all__ = ["result_reply", "share_replies", "why_reply"]
 # No "yet" or "already": the bot does not suggest that anyone should get one of the documents.
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You have none of the listed documents."),
-    Mode.RELATIVE: N_("🔴 The decree applies to your relative. He has none of the listed documents."),
+    Mode.RELATIVE: N_(
+        "🔴 The decree applies to your relative. He has none of the listed documents."
+    ),
     Mode.NGO: N_("🔴 The decree applies to this person. He has none of the listed documents."),
 }
 _AFFECTED_MET = {
@@ -189,8 +191,10 @@ def result_reply(finding: Finding, state: State) -> Reply:
                 link=Ext("bot_link"),
             )
         )
+    # One button a row: two side by side leave each about 20 characters on a phone.
     buttons = (
-        (Button(Msg(N_("Why this result?")), "nav:why"), Button(Msg(N_("Share")), "nav:share")),
+        (Button(Msg(N_("Why this result?")), "nav:why"),),
+        (Button(Msg(N_("Share")), "nav:share"),),
         (Button(Msg(N_("Change an answer")), "nav:review"),),
         (Button(Msg(N_("Start over")), "nav:restart"),),
     )

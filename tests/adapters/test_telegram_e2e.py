@@ -33,7 +33,7 @@ _PATH = [
     "documents=none",
     "nav:result",
 ]
-_NOT_MET = "🔴 The decree applies to you. You do not have a document that meets it yet."
+_NOT_MET = "🔴 The decree applies to you. You have none of the listed documents."
 
 
 async def _conversation(bot: RunningBot, lang: str, user_id: int) -> str:
