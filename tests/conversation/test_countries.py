@@ -537,11 +537,14 @@ def test_countries_module_is_pure() -> None:
 
 
 def test_fast() -> None:
-    """Ten thousand mixed lookups take well under a second (the tables are built once, first)."""
+    """Ten thousand mixed lookups take well under a second (the tables are built once, first).
+
+    Counted in this process's CPU time, so other work on a shared machine does not count.
+    """
     inputs = [text for text, _ in POSITIVE] + NEGATIVE
     match_country("Нарния")  # builds the tables, as the first typed country does
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(10_000 // len(inputs) + 1):
         for text in inputs:
             match_country(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
