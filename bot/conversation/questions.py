@@ -140,11 +140,9 @@ QUESTIONS: dict[str, Question] = {
             code="d",
             title=N_("Documents"),
             text={
-                Mode.SELF: N_("Do you already have one of these documents?\n{documents}"),
-                Mode.RELATIVE: N_(
-                    "Does your relative already have one of these documents?\n{documents}"
-                ),
-                Mode.NGO: N_("Does the person already have one of these documents?\n{documents}"),
+                Mode.SELF: N_("Do you have one of these documents?\n{documents}"),
+                Mode.RELATIVE: N_("Does your relative have one of these documents?\n{documents}"),
+                Mode.NGO: N_("Does the person have one of these documents?\n{documents}"),
             },
             options=(
                 _o("military_contract", N_("Military service contract")),
