@@ -327,12 +327,6 @@ def _phone_limit(buttons_in_row: int) -> int:
     return PHONE_ROW_CHARS // buttons_in_row
 
 
-#: Labels owned by the truthfulness issue (11), which renames the document buttons to name
-#: their Russian issuer; listed here until that lands. `test_pending_labels_are_still_too_long`
-#: fails once they fit, so the list cannot go stale.
-PENDING_LABELS = frozenset({"Contract with the Emergencies Ministry (МЧС)"})
-
-
 def _static_rows() -> list[tuple[Button, ...]]:
     """Every keyboard row the code defines, laid out as the machine lays it out."""
     rows: list[tuple[Button, ...]] = []
@@ -351,11 +345,6 @@ def _static_rows() -> list[tuple[Button, ...]]:
     return rows
 
 
-def _static_buttons() -> list[Button]:
-    """Every button the code defines, whether or not a persona reaches it."""
-    return [button for row in _static_rows() for button in row]
-
-
 async def _shown_rows(lang: str, renderer: Renderer) -> set[tuple[str, ...]]:
     """Every row of labels in `lang`: the defined ones and those the golden personas see."""
     shown = {tuple(renderer.label(b.label, lang) for b in row) for row in _static_rows()}
@@ -365,10 +354,6 @@ async def _shown_rows(lang: str, renderer: Renderer) -> set[tuple[str, ...]]:
             tuple(label for label, _ in row) for keyboard in chat.keyboards for row in keyboard
         }
     return shown
-
-
-def _pending(lang: str, renderer: Renderer) -> set[str]:
-    return {renderer.gettext(message_id, lang) for message_id in PENDING_LABELS}
 
 
 @every_lang
@@ -386,24 +371,14 @@ async def test_button_labels_fit(lang: str, renderer: Renderer) -> None:
 @every_lang
 async def test_button_labels_fit_a_phone(lang: str, renderer: Renderer) -> None:
     """A button alone on its row has ≤ 40 characters; in a row of two ≤ 20, of three ≤ 13."""
-    pending = _pending(lang, renderer)
     too_long = sorted(
         f"{label!r} ({_utf16_len(label)} > {limit})"
         for row in await _shown_rows(lang, renderer)
         for label in row
         for limit in [_phone_limit(len(row))]
-        if _utf16_len(label) > limit and label not in pending
+        if _utf16_len(label) > limit
     )
     assert not too_long, f"{lang}: cut on a phone: {too_long}"
-
-
-def test_pending_labels_are_still_too_long(renderer: Renderer) -> None:
-    """A pending label is still a message and still too long somewhere, or it leaves the list."""
-    extracted = {forms(m.id)[0] for m in source_messages()}
-    for message_id in PENDING_LABELS:
-        assert message_id in extracted, f"{message_id!r} is gone: remove it from PENDING_LABELS"
-        longest = max(_utf16_len(renderer.gettext(message_id, lang)) for lang in LANGUAGES)
-        assert longest > PHONE_ROW_CHARS, f"{message_id!r} fits now: remove it from PENDING_LABELS"
 
 
 # --------------------------------------------------------------------------------------------
