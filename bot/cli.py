@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
@@ -14,7 +15,7 @@ from bot.adapters.console import run_console
 from bot.check import FactsError, check
 from bot.compose import build_parts, key_secret
 from bot.config import Settings
-from bot.conversation import Mode, Preset, make_payload
+from bot.conversation import LANGUAGES, Mode, Preset, make_payload
 from bot.logs import configure_logging
 
 __all__ = ["main"]
@@ -35,33 +36,47 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
+#: Languages as typed on the command line ("uz-Cyrl"), and modes.
+_LANG_CHOICES = [code.replace("_", "-") for code in LANGUAGES]
+_MODE_CHOICES = [mode.value for mode in Mode]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="decree-bot",
         description="Explains Russia's Decree No. 821 of 5 November 2025. With no command:"
         " polling if DECREEBOT_TOKEN is set, else the console chat.",
     )
+    parser.set_defaults(run=_run_default, lang=None, mode=None)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check_cmd = commands.add_parser(
         "check",
         help="decide one case: facts as JSON on stdin, the finding as JSON on stdout",
         description="Reads one JSON object of facts (sex, age or age_band, legal_capacity,"
-        " citizenship, application, grounds, documents) and prints the finding.",
+        " citizenship, application, grounds, documents) and prints the finding. With"
+        ' "unknown": [fields not known], it also prints the branches for each possible answer.',
     )
     check_cmd.add_argument("--facts", type=Path, help="read the facts from this file, not stdin")
     check_cmd.add_argument(
         "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
     )
+    check_cmd.set_defaults(run=_run_check)
     console = commands.add_parser("console", help="chat in this terminal (no Telegram needed)")
-    console.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
-    console.add_argument("--mode", choices=["self", "relative", "ngo"])
-    commands.add_parser("polling", help="run the Telegram bot with long polling")
-    commands.add_parser("webhook", help="run the Telegram bot behind a webhook (and /healthz)")
+    console.add_argument("--lang", choices=_LANG_CHOICES)
+    console.add_argument("--mode", choices=_MODE_CHOICES)
+    console.set_defaults(run=_run_console)
+    polling = commands.add_parser("polling", help="run the Telegram bot with long polling")
+    polling.set_defaults(run=_run_polling)
+    webhook = commands.add_parser(
+        "webhook", help="run the Telegram bot behind a webhook (and /healthz)"
+    )
+    webhook.set_defaults(run=_run_webhook)
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
-    link.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
-    link.add_argument("--mode", choices=["self", "relative", "ngo"])
+    link.add_argument("--lang", choices=_LANG_CHOICES)
+    link.add_argument("--mode", choices=_MODE_CHOICES)
     link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
     link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
+    link.set_defaults(run=_run_link)
     return parser
 
 
@@ -69,8 +84,15 @@ def _lang(value: str | None) -> str | None:
     return value.replace("-", "_") if value else None
 
 
-def _run_console(args: argparse.Namespace) -> int:
-    parts = build_parts(Settings(), warn_memory=False)  # the console is meant to be in memory
+def _run_default(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: polling when a token is set, else the console chat."""
+    if settings.token is not None:
+        return _run_polling(args, settings)
+    return _run_console(args, settings)
+
+
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    parts = build_parts(settings, warn_memory=False)  # the console is meant to be in memory
     return asyncio.run(
         run_console(
             service=parts.service,
@@ -82,6 +104,16 @@ def _run_console(args: argparse.Namespace) -> int:
             mode=args.mode,
         )
     )
+
+
+def _run_polling(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("polling", settings)
+
+
+def _run_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("webhook", settings)
 
 
 def _run_telegram(mode: str, settings: Settings) -> int:
@@ -102,8 +134,8 @@ def _run_telegram(mode: str, settings: Settings) -> int:
     return 0
 
 
-def _run_link(args: argparse.Namespace) -> int:
-    username = args.bot or Settings().bot_username
+def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+    username = args.bot or settings.bot_username
     if not username:
         print("decree-bot link: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr)
         return 2
@@ -118,7 +150,8 @@ def _run_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_check(args: argparse.Namespace) -> int:
+def _run_check(args: argparse.Namespace, settings: Settings) -> int:
+    del settings
     try:
         text = args.facts.read_text(encoding="utf-8") if args.facts else sys.stdin.read()
     except OSError as exc:
@@ -133,22 +166,12 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `decree-bot` console script."""
+    """Entry point of the `decree-bot` console script: parse, configure logging, run."""
     args = _parser().parse_args(argv)
-    configure_logging(Settings().log_level)
-    if args.command == "check":
-        return _run_check(args)
-    if args.command == "link":
-        return _run_link(args)
     settings = Settings()
-    if args.command in {"polling", "webhook"}:
-        return _run_telegram(args.command, settings)
-    if args.command is None and settings.token is not None:
-        return _run_telegram("polling", settings)
-    if args.command == "console" or args.command is None:
-        return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
-    _parser().print_help()
-    return 2
+    configure_logging(settings.log_level)
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    return run(args, settings)
 
 
 if __name__ == "__main__":
