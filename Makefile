@@ -62,9 +62,11 @@ update: extract
 uz-cyrl: $(STAMP)
 	$(BIN)/python tools/uz_cyrl.py
 
-# The soak test: 2,000 simulated people against two webhook workers, with faults (README).
+# The soak test: 2,000 simulated people against two webhook workers, with faults (README);
+# then the hostile-client test at full size (2,000 slow connections; SECURITY.md).
 soak: $(STAMP) compile redis-server
 	$(BIN)/python -m soak.soak
+	DECREEBOT_HOSTILE=full $(BIN)/python -m pytest -q -s tests/adapters/test_hostile_clients.py
 
 soak-quick: $(STAMP) compile redis-server
 	$(BIN)/python -m soak.soak --quick

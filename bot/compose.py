@@ -41,7 +41,7 @@ def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
     """Redis when configured, else the in-memory store (one process only)."""
     if settings.redis_url:
         return RedisStore.from_url(
-            settings.redis_url,
+            settings.redis_url.get_secret_value(),
             ttl_seconds=settings.session_ttl,
             first_version=random_first_version,
         )
