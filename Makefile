@@ -10,7 +10,7 @@ LOCKER := .venv-lock
 COMPILE := $(LOCKER)/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
 	--all-build-deps --no-emit-index-url --no-emit-find-links
 
-.PHONY: lock upgrade countries run test compile extract update stats soak soak-quick fuzz bench bench-peers clean redis-server
+.PHONY: lock upgrade countries run test compile extract update uz-cyrl stats soak soak-quick fuzz bench bench-peers clean redis-server
 
 # Installs exactly what requirements-dev.lock pins, each file checked against its hash
 # (pip-tools' compiled requirements; `make lock` writes them, README "Dependencies").
@@ -58,6 +58,12 @@ update: extract
 			$(BIN)/pybabel init -i locales/messages.pot -d locales -l $$l; \
 		fi; \
 	done
+	$(MAKE) uz-cyrl
+
+# Uzbek is one language in two scripts: the Cyrillic catalog is drafted from the Latin one
+# (tools/uz_cyrl.py; reviewed exceptions in locales/uz_Cyrl/transliteration.toml).
+uz-cyrl: $(STAMP)
+	$(BIN)/python tools/uz_cyrl.py
 
 # The soak test: 2,000 simulated people against two webhook workers, with faults (README);
 # then the hostile-client test at full size (2,000 slow connections; SECURITY.md).

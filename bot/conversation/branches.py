@@ -13,15 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from bot.conversation.codec import NAV_RESTART, NAV_REVIEW, NAV_SHARE, NAV_WHY
 from bot.conversation.questions import BY_FIELD, answer_label
-from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Reply
+from bot.conversation.replies import N_, Bullets, Ext, Msg, Reply
 from bot.conversation.result import (
     CERTAINTY_TEXT,
-    NOTICE_OFFER_BUTTON,
     documents_parts,
     footer_parts,
     headline,
+    result_buttons,
     why_reply,
 )
 from bot.conversation.state import Mode, State
@@ -48,8 +47,8 @@ _MET = {
         Mode.RELATIVE: N_("🟢 His document already meets the requirement."),
     },
     False: {
-        Mode.SELF: N_("🔴 You do not have a document that meets the requirement yet."),
-        Mode.RELATIVE: N_("🔴 He does not have a document that meets the requirement yet."),
+        Mode.SELF: N_("🔴 You have none of the listed documents."),
+        Mode.RELATIVE: N_("🔴 He has none of the listed documents."),
     },
     None: {
         Mode.SELF: N_("🟡 It is not certain that your document meets the requirement."),
@@ -99,13 +98,7 @@ def branching_reply(judged: Possibilities, state: State) -> Reply:
                 link=Ext("bot_link"),
             )
         )
-    buttons = (
-        (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
-        (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
-        (NOTICE_OFFER_BUTTON,),
-        (Button(Msg(N_("Start over")), NAV_RESTART),),
-    )
-    return Reply(tuple(parts), buttons, edit=True)
+    return Reply(tuple(parts), result_buttons(), edit=True)
 
 
 def branching_why(judged: Possibilities, state: State) -> Reply:

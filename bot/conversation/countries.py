@@ -18,7 +18,12 @@ How text is compared (`_tokens`, `_loose`):
   ә ө ү ұ і ң, Ukrainian і ї є ґ, Azerbaijani ə ı ğ ş ç ö ü ("Точикистон", "Azerbaycan").
 * Official-name affixes are ignored: "Республика …", "… Respublikasi", "Ҷумҳурии …",
   "… Respublikası", "Republic of …".
-* A few case endings are undone: "Таджикистана", "Армении", "Oʻzbekistondan", "Azərbaycandan".
+* Endings are undone, as people write "I am from …": a case ending ("Таджикистана",
+  "Армении", "Oʻzbekistondan", "Azərbaycandan"), an "I am" ending ("Тоҷикистонам"), or both
+  ("Azərbaycan-dan-am", "Oʻzbekiston-dan-man", "Qozogʻiston-lik-man").
+* A misspelt name is found by edit distance: one letter left out, added or changed
+  ("Tajikstan", "Azarbaycan", "Таджикистн"), two in a long name; never if the typo is as close
+  to two countries ("Nigeri").
 * Two ASCII letters are an ISO code if, and only if, ISO assigned them ("am" → AM, "xx" → None).
 * A short sentence that names exactly one country also works ("я из Таджикистана"). In a
   sentence, Russia is never the answer (users mention it as the place they live), and words
@@ -127,7 +132,6 @@ _EXTRA_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Tajikiston",
         "Tojikistan",
         "Tadzhikistan",
-        "Tadjikistan",
     ),
     "UZ": ("UZB", "Uzbekiston", "Uzbekstan", "Özbekistan", "Узбекстан", "Ozbekistan"),
     "KG": (
@@ -379,7 +383,8 @@ _SUFFIXES: Final[tuple[str, ...]] = tuple(
 _LOOSE_PREFIXES: Final[tuple[str, ...]] = tuple(dict.fromkeys(map(_loose, _PREFIXES)))
 _LOOSE_SUFFIXES: Final[tuple[str, ...]] = tuple(dict.fromkeys(map(_loose, _SUFFIXES)))
 
-#: Case endings (ending, replacement), tried longest first on a key that matched nothing.
+#: Case and derivational endings (ending, replacement), tried longest first on a key that
+#: matched nothing: the ablative "from", the genitive after «из», "a man of" (-lik, -lı).
 _ENDINGS: Final[tuple[tuple[str, str], ...]] = tuple(
     sorted(
         {
@@ -398,31 +403,24 @@ _ENDINGS: Final[tuple[tuple[str, str], ...]] = tuple(
             ("ой", "а"),
             ("и", "ь"),
             ("ью", "ь"),
-            # tg: izofa -и, adjective -ӣ, object -ро, "I am" -ам
+            # tg: izofa -и, adjective -ӣ, object -ро
             ("и", ""),
             ("ӣ", ""),
             ("ро", ""),
-            ("ам", ""),
-            # ky: "I am from" -мын
-            ("мын", ""),
-            # uz: -dan, -da, -ga, -ning, -ni, -lik, -likman, -danman (Latin and Cyrillic)
+            # uz: -dan, -da, -ga, -ning, -ni, -lik (Latin and Cyrillic)
             ("dan", ""),
             ("da", ""),
             ("ga", ""),
             ("ning", ""),
             ("ni", ""),
             ("lik", ""),
-            ("likman", ""),
-            ("danman", ""),
             ("дан", ""),
             ("да", ""),
             ("га", ""),
             ("нинг", ""),
             ("ни", ""),
             ("лик", ""),
-            ("ликман", ""),
-            ("данман", ""),
-            # az: -dan/-dən, -da/-də, -(y)a/-(y)ə, -(n)ın/-(n)in/-un/-ün, -lı/-li/-lu/-lü, -lıyam
+            # az: -dan/-dən, -da/-də, -(y)a/-(y)ə, -(n)ın/-(n)in/-un/-ün, -lı/-li/-lu/-lü
             ("dən", ""),
             ("də", ""),
             ("a", ""),
@@ -439,14 +437,27 @@ _ENDINGS: Final[tuple[tuple[str, str], ...]] = tuple(
             ("li", ""),
             ("lu", ""),
             ("lü", ""),
-            ("lıyam", ""),
-            ("liyəm", ""),
-            ("luyam", ""),
-            ("lüyəm", ""),
         },
         key=lambda pair: (-len(pair[0]), pair),
     )
 )
+
+#: "I am" endings, undone before a case ending: az Azərbaycandan-am, Gürcüstanlı-yam;
+#: uz Oʻzbekistondan-man, Qozogʻistonlik-man; tg Тоҷикистон-ам; ky Кыргызстан-мын.
+_PERSON_ENDINGS: Final[tuple[str, ...]] = tuple(
+    sorted(
+        {"am", "əm", "yam", "yəm", "man", "ман", "ам", "ям", "ем", "мын", "мин", "мун"},
+        key=lambda ending: (-len(ending), ending),
+    )
+)
+
+#: Misspellings: a key of at least this many letters may differ from a name by one edit
+#: (a letter left out, added or changed: "Tajikstan", "Azarbaycan", "Таджикистн"); from
+#: `_FUZZY_TWO` letters on, by two. A typo that could be two countries gives nothing.
+_FUZZY_ONE = 6
+_FUZZY_TWO = 10
+#: In a sentence, only a word at least this long is read with a misspelling.
+_FUZZY_IN_SENTENCE = 8
 
 
 def _names() -> Iterator[tuple[str, str, bool]]:
@@ -479,17 +490,33 @@ def _unambiguous(pairs: Iterable[tuple[str, str, bool]]) -> dict[str, str]:
     return chosen
 
 
-def _build() -> tuple[dict[str, str], dict[str, str]]:
+def _deletions(key: str) -> set[str]:
+    """`key` with one letter left out, each way."""
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+#: (exact, loose, near): key -> code, loose key -> code, and for misspellings, a loose key
+#: with at most one letter left out -> the loose keys it comes from (a deletion index: two
+#: words one edit apart share an entry, so a typo is found by a few lookups, not a scan).
+_Tables = tuple[dict[str, str], dict[str, str], dict[str, frozenset[str]]]
+
+
+def _build() -> _Tables:
     exact = _unambiguous((_key(name), code, hand) for code, name, hand in _names())
     loose = _unambiguous((_loose(key), code, False) for key, code in exact.items())
-    return exact, loose
+    near: dict[str, set[str]] = {}
+    for key in loose:
+        if len(key) >= _FUZZY_ONE - 1:
+            for variant in {key, *_deletions(key)}:
+                near.setdefault(variant, set()).add(key)
+    return exact, loose, {variant: frozenset(keys) for variant, keys in near.items()}
 
 
-_TABLES: list[tuple[dict[str, str], dict[str, str]]] = []
+_TABLES: list[_Tables] = []
 
 
-def _tables() -> tuple[dict[str, str], dict[str, str]]:
-    """(exact, loose) key -> code; built on the first typed country, not at start-up."""
+def _tables() -> _Tables:
+    """The lookup tables; built on the first typed country, not at start-up."""
     if not _TABLES:
         _TABLES.append(_build())
     return _TABLES[0]
@@ -513,7 +540,7 @@ def _affix_variants(key: str, prefixes: tuple[str, ...], suffixes: tuple[str, ..
 
 def _find(key: str) -> str | None:
     """The code for a whole key, exactly or loosely, with official-name affixes ignored."""
-    exact, loose = _tables()
+    exact, loose, _ = _tables()
     for variant in _affix_variants(key, _PREFIXES, _SUFFIXES):
         code = exact.get(variant)
         if code is not None:
@@ -525,17 +552,65 @@ def _find(key: str) -> str | None:
     return None
 
 
-def _find_inflected(key: str) -> str | None:
-    """`_find`, then again with one case ending undone."""
-    code = _find(key)
-    if code is not None:
-        return code
+def _without_ending(key: str) -> Iterator[str]:
     for ending, replacement in _ENDINGS:
         if key.endswith(ending) and len(key) - len(ending) >= _MIN_STEM:
-            code = _find(key[: -len(ending)] + replacement)
-            if code is not None:
-                return code
+            yield key[: -len(ending)] + replacement
+
+
+def _stems(key: str) -> list[str]:
+    """`key`, then with a case ending undone, an "I am" ending, or both ("Azərbaycan-dan-am")."""
+    stems = [key, *_without_ending(key)]
+    for person in _PERSON_ENDINGS:
+        if key.endswith(person) and len(key) - len(person) >= _MIN_STEM:
+            bare = key[: -len(person)]
+            stems += [bare, *_without_ending(bare)]
+    return list(dict.fromkeys(stems))
+
+
+def _find_inflected(key: str) -> str | None:
+    """`_find` on the key and on its stems."""
+    for stem in _stems(key):
+        code = _find(stem)
+        if code is not None:
+            return code
     return None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance: letters left out, added or changed."""
+    previous = list(range(len(b) + 1))
+    for i, letter in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _find_near(key: str) -> str | None:
+    """The one country a misspelt key (or one of its stems) is closest to, within the limit."""
+    _, loose, near = _tables()
+    best: dict[str, int] = {}
+    for stem in map(_loose, _stems(key)):
+        if len(stem) < _FUZZY_ONE:
+            continue
+        limit = 2 if len(stem) >= _FUZZY_TWO else 1
+        candidates = set(near.get(stem, ()))
+        for variant in _deletions(stem):
+            candidates |= near.get(variant, frozenset())
+        for candidate in candidates:
+            distance = _distance(stem, candidate)
+            code = loose[candidate]
+            if distance <= limit and distance < best.get(code, limit + 1):
+                best[code] = distance
+    if not best:
+        return None
+    closest = min(best.values())
+    codes = [code for code, distance in best.items() if distance == closest]
+    return codes[0] if len(codes) == 1 else None
 
 
 def _from_flag(text: str) -> str | None:
@@ -563,6 +638,15 @@ def _from_sentence(tokens: list[str]) -> str | None:
             if code is not None:
                 found.add(code)
                 used[start : start + size] = [True] * size
+    if not found:
+        # Nothing spelt right: a long word may be a misspelt country ("из Таджикистона").
+        found = {
+            code
+            for token in tokens
+            if len(token) >= _FUZZY_IN_SENTENCE
+            for code in [_find_near(token)]
+            if code is not None
+        }
     if "RU" in found:
         # "живу в России": Russia is where users are, not their citizenship. "Нет гражданства
         # России" is not statelessness either.
@@ -587,4 +671,6 @@ def match_country(text: str) -> str | None:
     code = _find_inflected("".join(tokens))
     if code is not None:
         return code
+    if len(tokens) == 1:
+        return _find_near(tokens[0])
     return _from_sentence(tokens)

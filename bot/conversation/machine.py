@@ -169,7 +169,7 @@ _LOST = N_(
 _STALE = N_("This question has changed. Here is the current one.")
 _USE_BUTTONS = N_("Please answer with the buttons below the question.")
 _UNKNOWN_COUNTRY = N_(
-    "This country was not recognised. Please write its name again, for example «Армения» or"
+    "I could not find this country. Please write its name again, for example «Армения» or"
     " «Qozogʻiston», or choose a button."
 )
 _TYPE_COUNTRY = N_("Please write the name of the country.")

@@ -111,7 +111,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("18_to_65", N_("18 to 65")),
                 _o("over_65", N_("Over 65")),
             ),
-            per_row=3,
+            # One a row: "not yet 18" must show whole in every language.
             unknown_in=frozenset({Mode.RELATIVE, Mode.NGO}),
             hint=N_("Count the age on the day the application is handed in."),
         ),
@@ -143,7 +143,7 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("What is the person applying for, or planning to apply for?"),
             },
             options=(
-                _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
+                _o("residence_permit", N_("Residence permit (ВНЖ)")),
                 _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
             ),
             unknown_in=frozenset(Mode),
@@ -159,8 +159,8 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("On what grounds is the person applying?"),
             },
             options=(
-                _o("long_residence", N_("Years of living in Russia")),
-                _o("family", N_("Family in Russia")),
+                _o("long_residence", N_("Years of living in Russia (РВП, ВНЖ)")),
+                _o("family", N_("Relatives who are Russian citizens")),
                 _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
                 _o("study", N_("Study in Russia")),
                 _o("compatriot_program", N_("Compatriot resettlement programme")),
@@ -178,11 +178,9 @@ QUESTIONS: dict[str, Question] = {
             code="d",
             title=N_("Documents"),
             text={
-                Mode.SELF: N_("Do you already have one of these documents?\n{documents}"),
-                Mode.RELATIVE: N_(
-                    "Does your relative already have one of these documents?\n{documents}"
-                ),
-                Mode.NGO: N_("Does the person already have one of these documents?\n{documents}"),
+                Mode.SELF: N_("Do you have one of these documents?\n{documents}"),
+                Mode.RELATIVE: N_("Does your relative have one of these documents?\n{documents}"),
+                Mode.NGO: N_("Does the person have one of these documents?\n{documents}"),
             },
             # Each Russian document names its Russian issuer: most men from Central Asia and
             # Azerbaijan hold papers from their home army, which are their own answer.

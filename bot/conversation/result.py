@@ -32,6 +32,7 @@ __all__ = [
     "footer_parts",
     "headline",
     "key_caveat",
+    "result_buttons",
     "result_reply",
     "share_replies",
     "status_line",
@@ -41,14 +42,13 @@ __all__ = [
 #: Under every result: "Tell me if this changes" (notices, see `bot.conversation.notice`).
 NOTICE_OFFER_BUTTON = Button(Msg(N_("Tell me if this changes")), NAV_NOTIFY)
 
+# No "yet" or "already": the bot does not suggest that anyone should get one of the documents.
 _AFFECTED_NOT_MET = {
-    Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
+    Mode.SELF: N_("🔴 The decree applies to you. You have none of the listed documents."),
     Mode.RELATIVE: N_(
-        "🔴 The decree applies to your relative. He does not have a document that meets it yet."
+        "🔴 The decree applies to your relative. He has none of the listed documents."
     ),
-    Mode.NGO: N_(
-        "🔴 The decree applies to this person. He does not have a document that meets it yet."
-    ),
+    Mode.NGO: N_("🔴 The decree applies to this person. He has none of the listed documents."),
 }
 _AFFECTED_MET = {
     Mode.SELF: N_("🟢 The decree applies to you, and your document already meets it."),
@@ -81,11 +81,17 @@ _NOT_AFFECTED_REPORTED = {
         "🟢 According to reports, the decree's military requirement does not apply to this person."
     ),
 }
-_SEPARATE_UNKNOWN = N_("What these separate rules say has not been reported.")
+_SEPARATE_UNKNOWN = N_(
+    "What these separate rules say has not been reported. Ask a lawyer or the migration office."
+)
 _SEPARATE = {
-    Mode.SELF: N_("🟡 Separate rules apply to you as a citizen of Ukraine."),
-    Mode.RELATIVE: N_("🟡 Separate rules apply to your relative as a citizen of Ukraine."),
-    Mode.NGO: N_("🟡 Separate rules apply to this person as a citizen of Ukraine."),
+    Mode.SELF: N_("🟡 According to reports, separate rules apply to you as a citizen of Ukraine."),
+    Mode.RELATIVE: N_(
+        "🟡 According to reports, separate rules apply to your relative as a citizen of Ukraine."
+    ),
+    Mode.NGO: N_(
+        "🟡 According to reports, separate rules apply to this person as a citizen of Ukraine."
+    ),
 }
 _UNCLEAR = {
     Mode.SELF: N_("🟡 It is not clear whether the decree applies to you."),
@@ -196,7 +202,8 @@ def explanation(finding: Finding) -> list[Msg]:
 #: route's documents are not mixed with the servicemen's route (a contract, a recent discharge).
 _USUAL_ROUTE = (Document.UNFITNESS_DECISION, Document.SERVICE_BEFORE_2022_02_24)
 _SERVICEMEN_ROUTE = N_(
-    "There is also a separate route to citizenship for servicemen, which counts these:\n{documents}"
+    "For those who serve or served under contract after 24 February 2022 there is a separate"
+    " route to citizenship. It accepts these documents:\n{documents}"
 )
 
 
@@ -238,13 +245,19 @@ def result_reply(finding: Finding, state: State) -> Reply:
                 link=Ext("bot_link"),
             )
         )
-    buttons = (
-        (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
+    return Reply(tuple(parts), result_buttons(), edit=True)
+
+
+def result_buttons() -> tuple[tuple[Button, ...], ...]:
+    """What the person can do under a result: one button a row, since two side by side leave
+    each about 20 characters on a phone."""
+    return (
+        (Button(Msg(N_("Why this result?")), NAV_WHY),),
+        (Button(Msg(N_("Share")), NAV_SHARE),),
         (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
         (NOTICE_OFFER_BUTTON,),
         (Button(Msg(N_("Start over")), NAV_RESTART),),
     )
-    return Reply(tuple(parts), buttons, edit=True)
 
 
 _DECREE = N_("Decree (указ) No. 821 of {decree_date}.")

@@ -14,8 +14,8 @@ REASON_TEXT: dict[str, str] = {
     "decree_not_in_force": N_("On this date the decree had not yet been signed."),
     "decree_in_force": N_("The decree has applied since it was published on 5 November 2025."),
     "decree_in_force_confirmed": N_(
-        "The decree has applied since 5 November 2025. The Interior Ministry (МВД) confirmed"
-        " this in December 2025."
+        "The decree has applied since 5 November 2025. In December 2025 the Interior Ministry"
+        " (МВД) confirmed that the requirement is applied."
     ),
     "sex_female": N_("The requirement applies only to men."),
     "sex_male": N_("The requirement applies to men."),
@@ -90,7 +90,7 @@ REASON_TEXT: dict[str, str] = {
         "A contract with МЧС России is on the list, but sources describe its terms less clearly"
         " than those of a contract with Минобороны России."
     ),
-    "document_none": N_("You said there is none of the accepted documents yet."),
+    "document_none": N_("You said there is none of the listed documents."),
     "document_needs_discharge_extract": N_(
         "Past service in Russia's armed forces or МЧС is proved by an extract from the order of"
         " discharge from military service (выписка из приказа об увольнении с военной службы)."

@@ -82,4 +82,4 @@ def test_console_father_who_does_not_know_the_documents() -> None:
     assert "🟡 The decree applies to your relative in every case." in out
     assert "🟢 His document already meets the requirement." in out
     assert "If the answer to «Documents» is «None of these»:" in out
-    assert "🔴 He does not have a document that meets the requirement yet." in out
+    assert "🔴 He has none of the listed documents." in out

@@ -109,7 +109,7 @@ async def test_subscribe_notify_once_show_and_stop_in_every_language(
         shown = await press(first, "ntc:show")
         assert shown[-1].text.startswith(
             renderer.gettext(
-                "🔴 The decree applies to you. You do not have a document that meets it yet.",
+                "🔴 The decree applies to you. You have none of the listed documents.",
                 "ru",
             )
         )

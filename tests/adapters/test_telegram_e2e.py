@@ -33,7 +33,7 @@ _PATH = [
     "documents=none",
     "nav:result",
 ]
-_NOT_MET = "🔴 The decree applies to you. You do not have a document that meets it yet."
+_NOT_MET = "🔴 The decree applies to you. You have none of the listed documents."
 
 
 async def _conversation(bot: RunningBot, lang: str, user_id: int) -> str:
@@ -81,7 +81,7 @@ async def test_father_who_does_not_know_the_documents(redis_url: str, renderer: 
         assert last is not None
         for line in (
             "🟢 His document already meets the requirement.",
-            "🔴 He does not have a document that meets the requirement yet.",
+            "🔴 He has none of the listed documents.",
         ):
             assert renderer.gettext(line, "uz") in last.text, last.text[:200]
         assert bot.api.unanswered_callbacks() == []

@@ -226,6 +226,41 @@ POSITIVE: list[tuple[str, str]] = [
     ("apatrid", STATELESS),
 ]
 
+# Typed the way people write them (issue 12): "I am from …" and the ablative in az, uz and tg,
+# the genitive after «из», and misspellings. None of these is a listed alias: they are reached
+# by undoing endings and by edit distance (`TYPED_AS_PEOPLE_WRITE` keeps them out of the aliases).
+TYPED_AS_PEOPLE_WRITE: list[tuple[str, str, str]] = [
+    # (chat language, typed text, expected)
+    ("az", "Azərbaycandanam", "AZ"),
+    ("az", "Gürcüstandanam", "GE"),
+    ("az", "Gurcustandanam", "GE"),
+    ("az", "Qazaxıstandanam", "KZ"),
+    ("az", "Azarbaycan", "AZ"),
+    ("az", "Azarbaycandanam", "AZ"),
+    ("az", "Özbəkistandanam", "UZ"),
+    ("uz", "Oʻzbekistondanman", "UZ"),
+    ("uz", "Ozbekistondanman", "UZ"),
+    ("uz", "Tojikistondanman", "TJ"),
+    ("uz", "Qozogʻistonlikman", "KZ"),
+    ("uz_Cyrl", "Ўзбекистонданман", "UZ"),
+    ("uz_Cyrl", "Мен Ўзбекистонданман", "UZ"),
+    ("tg", "аз Тоҷикистон", "TJ"),
+    ("tg", "Ман аз Тоҷикистон ҳастам", "TJ"),
+    ("tg", "Тоҷикистонам", "TJ"),
+    ("tg", "аз Ӯзбекистон", "UZ"),
+    ("ru", "из Таджикистана", "TJ"),
+    ("ru", "я из Узбекистана", "UZ"),
+    ("ru", "из Таджикистона", "TJ"),
+    ("ru", "Tadjikistan", "TJ"),
+    ("ru", "Узбекистон", "UZ"),
+    ("ru", "Таджикистн", "TJ"),
+    ("ru", "Аззербайджан", "AZ"),
+    ("ru", "Кыргыстан", "KG"),
+    ("en", "Tajikstan", "TJ"),
+    ("en", "Kyrgystan", "KG"),
+    ("en", "Uzbekistn", "UZ"),
+]
+
 NEGATIVE: list[str] = [
     "hello",
     "",
@@ -263,6 +298,12 @@ NEGATIVE: list[str] = [
     "Kosovo",
     "Таджик",
     "Москва",
+    # misspellings that are one edit from two countries, and long words that are not names
+    "Nigeri",
+    "гражданство",
+    "работаю в Москве",
+    "гражданин",
+    "Tajik",
 ]
 
 
@@ -270,6 +311,21 @@ NEGATIVE: list[str] = [
 def test_match_country_recognises(text: str, expected: str) -> None:
     """Each listed spelling is recognised as its country (or as statelessness)."""
     assert match_country(text) == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), TYPED_AS_PEOPLE_WRITE)
+def test_typed_as_people_write(lang: str, text: str, expected: str) -> None:
+    """«Azərbaycandanam», «из Таджикистана», «Tajikstan»: endings undone, typos forgiven."""
+    assert match_country(text) == expected, f"{lang}: {text!r}"
+
+
+def test_typed_examples_are_not_aliases() -> None:
+    """The examples are reached by the general rules, not by listing them."""
+    listed = {
+        countries._key(alias) for aliases in countries._EXTRA_ALIASES.values() for alias in aliases
+    }
+    listed |= {countries._key(name) for names in CLDR_NAMES.values() for name in names.values()}
+    assert not {countries._key(text) for _, text, _ in TYPED_AS_PEOPLE_WRITE} & listed
 
 
 @pytest.mark.parametrize("text", NEGATIVE)
@@ -481,10 +537,14 @@ def test_countries_module_is_pure() -> None:
 
 
 def test_fast() -> None:
-    """Ten thousand mixed lookups take well under a second."""
+    """Ten thousand mixed lookups take well under a second (the tables are built once, first).
+
+    Counted in this process's CPU time, so other work on a shared machine does not count.
+    """
     inputs = [text for text, _ in POSITIVE] + NEGATIVE
-    start = time.perf_counter()
+    match_country("Нарния")  # builds the tables, as the first typed country does
+    start = time.process_time()
     for _ in range(10_000 // len(inputs) + 1):
         for text in inputs:
             match_country(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0

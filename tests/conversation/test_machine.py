@@ -218,6 +218,36 @@ class TestNavigation:
         assert typed.state is not None
         assert typed.state.answers["citizenship"] == "KZ"
 
+    @pytest.mark.parametrize(
+        ("lang", "typed", "expected"),
+        [
+            ("az", "Azərbaycandanam", "AZ"),
+            ("az", "Gürcüstandanam", "GE"),
+            ("az", "Azarbaycan", "AZ"),
+            ("uz", "Oʻzbekistondanman", "UZ"),
+            ("uz_Cyrl", "Ўзбекистонданман", "UZ"),
+            ("tg", "аз Тоҷикистон", "TJ"),
+            ("ru", "из Таджикистана", "TJ"),
+            ("ru", "Tadjikistan", "TJ"),
+            ("ru", "Узбекистон", "UZ"),
+        ],
+    )
+    def test_country_typed_as_people_write(self, lang: str, typed: str, expected: str) -> None:
+        """In a chat in `lang`, the country typed the way people write it is the answer."""
+        state = self._through(_started(f"{lang}-self"), ("sex", "male"), ("age_band", "18_to_65"))
+        answer = transition(state, Text(typed), today=TODAY)
+        assert answer.state is not None
+        assert answer.state.answers["citizenship"] == expected
+
+    def test_unknown_country_says_it_was_not_found(self) -> None:
+        """A name the bot cannot find is answered "I could not find", never "not recognised"."""
+        state = self._through(_started("ru-self"), ("sex", "male"), ("age_band", "18_to_65"))
+        answer = transition(state, Text("Нарния"), today=TODAY)
+        assert answer.state is not None
+        assert "citizenship" not in answer.state.answers
+        first = answer.replies[0].parts[0]
+        assert first.id.startswith("I could not find this country")  # type: ignore[union-attr]
+
     def test_nonsense_text_reasks_without_change(self) -> None:
         """Text where a button is expected is answered with a hint; nothing is stored."""
         state = _started()

@@ -39,7 +39,7 @@ AZERBAIJANI = frozenset("abcçdeəfgğhxıijkqlmnoöprsştuüvyz")
 
 #: Words with ц allowed in Uzbek Cyrillic: international words that Uzbek Cyrillic spells
 #: with ц (Latin: migratsiya), as dictionaries and official texts do.
-UZBEK_CYRILLIC_LOANWORDS = ("миграци",)
+UZBEK_CYRILLIC_LOANWORDS = ("миграци", "федераци")
 
 #: Apostrophe look-alikes that must not stand for ʻ or ʼ in Uzbek Latin.
 UZBEK_WRONG_APOSTROPHES = "'‘’`´"
