@@ -177,7 +177,7 @@ def result_reply(finding: Finding, state: State) -> Reply:
     caveats = [CAVEAT_TEXT[c] for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
         parts.append(Msg.of(N_("Please note:\n{items}"), items=_bullets(caveats)))
-    parts += _footer()
+    parts += _footer(state.org)
     if mode is Mode.NGO:
         parts.append(
             Msg.of(
@@ -193,7 +193,7 @@ def result_reply(finding: Finding, state: State) -> Reply:
     return Reply(tuple(parts), buttons, edit=True)
 
 
-def _footer() -> list[Msg]:
+def _footer(org: str | None) -> list[Msg]:
     return [
         Msg.of(
             N_("Information as of {date}. Decree (указ) No. 821 of {decree_date}."),
@@ -201,7 +201,7 @@ def _footer() -> list[Msg]:
             decree_date=DECREE_DATE,
         ),
         Msg(N_("This is information, not legal advice.")),
-        Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help")),
+        Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help", org)),
         Msg(N_("This bot is free. It never asks for documents, money or personal details.")),
     ]
 

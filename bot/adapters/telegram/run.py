@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
+from bot.adapters.telegram import inline
 from bot.adapters.telegram.app import ALLOWED_UPDATES, build_application, prepare
-from bot.adapters.telegram.webhook import WebhookServer
+from bot.adapters.telegram.webhook import AnyApplication, WebhookServer
 from bot.compose import Parts
+from bot.metrics import conversations_kept
 
 __all__ = ["serve_polling", "serve_webhook"]
 
@@ -17,8 +21,9 @@ logger = logging.getLogger(__name__)
 async def serve_polling(parts: Parts, *, key_secret: bytes, stop: asyncio.Event) -> None:
     """Poll the Bot API for updates until `stop` is set."""
     application = build_application(parts)
-    async with application:
+    async with application, _metrics_served(parts):
         await prepare(application, parts, key_secret=key_secret)
+        await _extras(application, parts)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0)
@@ -26,7 +31,7 @@ async def serve_polling(parts: Parts, *, key_secret: bytes, stop: asyncio.Event)
         await stop.wait()
         await application.updater.stop()
         await application.stop()
-    await parts.store.close()
+    await _close(parts)
 
 
 async def serve_webhook(parts: Parts, *, key_secret: bytes, stop: asyncio.Event) -> None:
@@ -39,8 +44,9 @@ async def serve_webhook(parts: Parts, *, key_secret: bytes, stop: asyncio.Event)
     application = build_application(parts)
     host, port = settings.listen_address()
     path = "/" + settings.webhook_url.split("://", 1)[-1].partition("/")[2]
-    async with application:
+    async with application, _metrics_served(parts):
         await prepare(application, parts, key_secret=key_secret)
+        await _extras(application, parts)
         await application.start()
         server = WebhookServer(application, secret=secret, path=path, health=parts.store.ping)
         server.listen(host, port)
@@ -51,4 +57,33 @@ async def serve_webhook(parts: Parts, *, key_secret: bytes, stop: asyncio.Event)
         await stop.wait()
         await server.stop()
         await application.stop()
+    await _close(parts)
+
+
+async def _extras(application: AnyApplication, parts: Parts) -> None:
+    """Inline answers, and the metrics' view of updates and errors when they are on."""
+    inline.install(application, parts.renderer, lambda: parts.username)
+    if parts.metrics is not None:
+        parts.metrics.install(application)
+
+
+@contextlib.asynccontextmanager
+async def _metrics_served(parts: Parts) -> AsyncIterator[None]:
+    """`/metrics` on DECREEBOT_METRICS_LISTEN while the bot runs (nothing when unset)."""
+    address = parts.settings.metrics_address()
+    if parts.metrics is None or address is None:
+        yield
+        return
+    parts.metrics.measure_conversations(conversations_kept(parts.store, parts.settings.redis_url))
+    stop = parts.metrics.serve(*address)
+    logger.info("metrics listening")
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop)
+
+
+async def _close(parts: Parts) -> None:
     await parts.store.close()
+    if parts.counts is not None:
+        await parts.counts.close()
