@@ -68,7 +68,7 @@ def write_qr(link: str, target: str) -> None:
     if target.lower().endswith(".png"):
         code.save(target, kind="png", scale=10, border=4)
     else:
-        code.save(target, kind="svg", scale=10, border=4, xmldecl=True)
+        code.save(target, kind="svg", scale=10, border=4, xmldecl=True, light="#fff")
 
 
 def leaflet_pdf(
