@@ -28,9 +28,9 @@ import pytest
 import redis
 
 __all__ = [
+    "COUNTS_PREFIX",
     "RedisServer",
     "RedisServerError",
-    "COUNTS_PREFIX",
     "all_keys_with_ttl",
     "redis_server",
     "redis_url",
