@@ -44,7 +44,7 @@ from bot.conversation.screens import (
 )
 from bot.conversation.state import LANGUAGES, Mode, State, Step
 from bot.conversation.texts import DOCUMENT_TEXT
-from rules import Facts, Finding, decide
+from rules import Document, Facts, Finding, decide
 
 __all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "screen", "transition"]
 
@@ -184,9 +184,11 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
     parts = [Msg(question.text[mode])]
     options = question.options
     if question.fact == "documents":
-        # Offer only what counts for this application, each with its official name.
+        # Offer only what counts for this application, each with its official name, and the
+        # two answers that are always possible: papers from another army, and none.
         accepted = [d.value for d in _decide(facts_of(state), today).accepted_documents]
-        options = tuple(o for o in options if o.value in accepted or o.value == "none")
+        always = {Document.FOREIGN_MILITARY_DOCUMENT.value, "none"}
+        options = tuple(o for o in options if o.value in accepted or o.value in always)
         names = Bullets(tuple(Msg(DOCUMENT_TEXT[value]) for value in accepted))
         parts = [Msg.of(question.text[mode], documents=names)]
     if question.hint:

@@ -73,11 +73,12 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("How old is the person?"),
             },
             options=(
-                _o("under_18", N_("Under 18")),
+                _o("under_18", N_("Not yet 18")),
                 _o("18_to_65", N_("18 to 65")),
                 _o("over_65", N_("Over 65")),
             ),
             per_row=3,
+            hint=N_("Count the age on the day the application is handed in."),
         ),
         Question(
             fact="citizenship",
@@ -146,15 +147,23 @@ QUESTIONS: dict[str, Question] = {
                 ),
                 Mode.NGO: N_("Does the person already have one of these documents?\n{documents}"),
             },
+            # Each Russian document names its Russian issuer: most men from Central Asia and
+            # Azerbaijan hold papers from their home army, which are their own answer.
             options=(
-                _o("military_contract", N_("Military service contract")),
-                _o("emergency_contract", N_("Contract with the Emergencies Ministry (МЧС)")),
-                _o("discharge_extract", N_("Extract from a discharge order")),
-                _o("unfitness_decision", N_("Decision of unfitness for service")),
-                _o("service_before_2022_02_24", N_("Service that ended before 24.02.2022")),
+                _o("military_contract", N_("Contract with Минобороны России")),
+                _o("emergency_contract", N_("Contract with МЧС России")),
+                _o("discharge_extract", N_("Discharge extract (Russian army, МЧС)")),
+                _o("unfitness_decision", N_("Unfit: Russian военкомат/selection point")),
+                _o("service_before_2022_02_24", N_("Service in RF army/МЧС before 24.02.2022")),
+                _o("foreign_military_document", N_("Papers from another country's army")),
                 _o("none", N_("None of these")),
             ),
-            hint=N_("If there are several, choose any one of them."),
+            hint=N_(
+                "Papers from the army of the home country, or of any country other than Russia (a"
+                " military ID, a discharge or an unfitness paper), are a separate answer: «Papers"
+                " from another country's army». If there are several documents, choose a Russian"
+                " one."
+            ),
         ),
     )
 }

@@ -14,7 +14,8 @@ from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
 from rules import (
     DECREE_DATE,
-    LATEST_SOURCE_DATE,
+    REVIEWED_ON,
+    SOURCES_AS_OF,
     Application,
     Certainty,
     Document,
@@ -82,8 +83,8 @@ _NEEDS_DOCUMENT = {
         " one of these documents:\n{documents}"
     ),
     Application.CITIZENSHIP: N_(
-        "To get Russian citizenship (гражданство РФ), the migration office will ask for one of"
-        " these documents:\n{documents}"
+        "According to reports, to get Russian citizenship (гражданство РФ) one of these"
+        " documents is needed:\n{documents}"
     ),
 }
 _WOULD_NEED_DOCUMENT = N_(
@@ -93,7 +94,8 @@ _WOULD_NEED_DOCUMENT = N_(
 _CERTAINTY = {
     "high": N_("How certain: high. Several sources agree, including an official one."),
     "medium": N_(
-        "How certain: medium. This rests on one reliable source or on one group of reports."
+        "How certain: medium. This rests on one reliable source, or on several articles from one"
+        " publication."
     ),
     "low": N_("How certain: low. The sources are unclear or disagree on this point."),
 }
@@ -122,16 +124,47 @@ def _bullets(texts: list[str]) -> Bullets:
     return Bullets(tuple(Msg(text) for text in texts))
 
 
-_OPEN_GROUNDS = frozenset({"grounds_study", "grounds_compatriot_program", "grounds_other"})
+#: Reasons that leave the answer open: the first one found explains an "unclear" result.
+_OPEN_REASONS = (
+    "citizenship_kz_md_residence_permit",
+    "grounds_highly_qualified_specialist",
+    "grounds_study",
+    "grounds_compatriot_program",
+    "grounds_other",
+)
+#: Reasons that leave open whether a document held meets the requirement.
+_OPEN_DOCUMENT_REASONS = ("document_foreign_military", "document_needs_discharge_extract")
+#: The one caveat a forwarded result keeps, the first found in this order.
+_KEY_CAVEATS = (
+    "rules_not_reviewed_recently",
+    "unfitness_via_selection_point",
+    "full_text_unpublished",
+)
 
 
 def _key_reason(finding: Finding) -> str | None:
-    """The one reason that explains "not affected" or "unclear" (separate rules have their own)."""
+    """The one reason that explains the result's mark (separate rules have their own)."""
     if finding.outcome is Outcome.NOT_AFFECTED:
         return finding.reasons[-1]
     if finding.outcome is Outcome.UNCLEAR:
-        return next((r for r in finding.reasons if r in _OPEN_GROUNDS), "facts_missing")
+        return next((r for r in _OPEN_REASONS if r in finding.reasons), "facts_missing")
+    if finding.outcome is Outcome.AFFECTED and finding.requirement_met is None:
+        return next((r for r in _OPEN_DOCUMENT_REASONS if r in finding.reasons), None)
     return None
+
+
+def _caveat(code: str) -> Msg:
+    if code == "rules_not_reviewed_recently":
+        return Msg.of(CAVEAT_TEXT[code], date=REVIEWED_ON)
+    return Msg(CAVEAT_TEXT[code])
+
+
+def _explanation(finding: Finding) -> list[Msg]:
+    """The sentence under the mark: why it is this result."""
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        return [Msg(_SEPARATE_UNKNOWN)]  # the headline already names the separate rules
+    key = _key_reason(finding)
+    return [] if key is None else [Msg(REASON_TEXT[key])]
 
 
 #: For citizenship the sources describe two routes; they are shown apart so that the usual
@@ -165,18 +198,13 @@ def _documents(finding: Finding, application: str | list[str] | None) -> list[Ms
 def result_reply(finding: Finding, state: State) -> Reply:
     """The result message and what the person can do next."""
     mode = state.mode or Mode.SELF
-    parts = [Msg(_headline(finding, mode))]
-    key = _key_reason(finding)
-    if finding.outcome is Outcome.SEPARATE_RULES:
-        parts.append(Msg(_SEPARATE_UNKNOWN))  # the headline already names the separate rules
-    elif key is not None:
-        parts.append(Msg(REASON_TEXT[key]))
+    parts = [Msg(_headline(finding, mode)), *_explanation(finding)]
     parts += _documents(finding, state.answers.get("application"))
     parts.append(Msg(_CERTAINTY[finding.certainty.value]))
     # The servicemen's route is already shown with its documents; do not say it twice.
-    caveats = [CAVEAT_TEXT[c] for c in finding.caveats if c != "citizenship_servicemen_route"]
+    caveats = [_caveat(c) for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
-        parts.append(Msg.of(N_("Please note:\n{items}"), items=_bullets(caveats)))
+        parts.append(Msg.of(N_("Please note:\n{items}"), items=Bullets(tuple(caveats))))
     parts += _footer(state.org)
     if mode is Mode.NGO:
         parts.append(
@@ -193,13 +221,22 @@ def result_reply(finding: Finding, state: State) -> Reply:
     return Reply(tuple(parts), buttons, edit=True)
 
 
+_DECREE = N_("Decree (указ) No. 821 of {decree_date}.")
+
+
+def _as_of() -> Msg:
+    """Both dates: the newest source, and the last search for newer ones."""
+    return Msg.of(
+        N_("Information as of {date}; last checked for newer sources on {reviewed}."),
+        date=SOURCES_AS_OF,
+        reviewed=REVIEWED_ON,
+    )
+
+
 def _footer(org: str | None) -> list[Msg]:
     return [
-        Msg.of(
-            N_("Information as of {date}. Decree (указ) No. 821 of {decree_date}."),
-            date=LATEST_SOURCE_DATE,
-            decree_date=DECREE_DATE,
-        ),
+        _as_of(),
+        Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(N_("This is information, not legal advice.")),
         Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help", org)),
         Msg(N_("This bot is free. It never asks for documents, money or personal details.")),
@@ -232,14 +269,24 @@ def why_reply(finding: Finding, state: State) -> Reply:
 
 
 def share_replies(finding: Finding, application: str | list[str] | None) -> tuple[Reply, Reply]:
-    """A note, then a text to forward to family: the result in neutral words, no personal data."""
+    """A note, then a text to forward to family: the result in neutral words, no personal data.
+
+    It keeps what stops a family from reading it as a firm demand: the certainty, the key
+    caveat, "not legal advice" and the dates the information rests on.
+    """
     parts = [
-        Msg.of(N_("Decree (указ) No. 821 of {decree_date}."), decree_date=DECREE_DATE),
+        Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(_headline(finding, Mode.NGO)),
+        *_explanation(finding),
     ]
     if finding.outcome is Outcome.AFFECTED:
         parts += _documents(finding, application)
+    parts.append(Msg(_CERTAINTY[finding.certainty.value]))
+    key = next((c for c in _KEY_CAVEATS if c in finding.caveats), None)
+    if key is not None:
+        parts.append(_caveat(key))
     parts.append(Msg(N_("This is information, not legal advice.")))
+    parts.append(_as_of())
     parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))
     note = Reply(
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)

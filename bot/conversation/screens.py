@@ -32,8 +32,8 @@ LANGUAGE_NAMES = {
 
 _WELCOME = N_(
     "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks some"
-    " foreign men who apply for a residence permit or Russian citizenship for a military"
-    " document."
+    " foreign men who apply for a residence permit or Russian citizenship for one more document:"
+    " about military service in Russia, or about being unfit for it."
 )
 #: The welcome's last sentence speaks to the person the way the mode does.
 _WELCOME_FOR = {
@@ -147,14 +147,23 @@ INFO: dict[str, Msg] = {
     ),
     "decree": Msg(
         N_(
-            "Decree (указ) No. 821 of 5 November 2025 sets temporary rules for residence permits"
-            " (вид на жительство, ВНЖ) and Russian citizenship. Men aged 18 to 65 who apply on"
-            " the basis of long residence or family must show one more document: a military"
-            " service contract, a contract with the Emergencies Ministry (МЧС), an extract from a"
-            " discharge order, or a decision that they are unfit for service. Women are not"
-            " affected. Citizens of Belarus are exempt. The full text of the decree has not been"
-            " available; this summary is based on news reports and a clarification of the"
-            " Interior Ministry (МВД)."
+            "Decree (указ) No. 821 of the President of Russia, of 5 November 2025, sets temporary"
+            " rules for residence permits (вид на жительство, ВНЖ) and Russian citizenship. It"
+            " concerns men aged 18 to 65 who apply on the basis of long residence or family."
+            " Besides the usual documents, they need one more: about military service in Russia,"
+            " or about being unfit for it.\n"
+            "For a residence permit, one of four: a contract with Минобороны России for military"
+            " service of at least one year, a contract with МЧС России, an extract from the order"
+            " of discharge from military service, or a decision that the man is unfit for"
+            " military service.\n"
+            "For citizenship, according to reports: a decision of unfitness, or proof of service"
+            " in Russia's armed forces or МЧС that ended before 24 February 2022. Those who serve"
+            " or served under contract after that date have a separate route.\n"
+            "No source says whether papers from another country's army count.\n"
+            "The requirement does not concern women or citizens of Belarus.\n"
+            "The decree was published on the official legal portal on 5 November 2025, but we"
+            " could not read its full text. This summary rests on news reports and a"
+            " clarification of the Interior Ministry (МВД)."
         )
     ),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,18 @@ from typing import Any
 import pytest
 import yaml
 
-from rules import CAVEATS, REASONS, Application, Document, Facts, Grounds, Outcome, decide
+from rules import (
+    CAVEATS,
+    PARAMETERS,
+    REASONS,
+    Application,
+    Document,
+    Facts,
+    Grounds,
+    Outcome,
+    ParameterTable,
+    decide,
+)
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -29,7 +41,7 @@ EXACT_FIELDS = frozenset(
 )
 #: Extra keys: lists of codes that must appear in the finding's reasons or caveats.
 INCLUDE_FIELDS = {"reasons_include": "reasons", "caveats_include": "caveats"}
-CASE_KEYS = frozenset({"name", "on", "facts", "expect", "xfail"})
+CASE_KEYS = frozenset({"name", "on", "facts", "expect", "xfail", "amend"})
 ID_LENGTH = 72
 
 
@@ -61,6 +73,16 @@ def _day(value: object) -> date:
     return date.fromisoformat(str(value))
 
 
+def _table(amendments: list[dict[str, Any]]) -> ParameterTable:
+    """The real parameters, plus made-up dated values: `{parameter, from, value}` each."""
+    table = PARAMETERS
+    for change in amendments:
+        name = change["parameter"]
+        parameter = getattr(table, name).amended(_day(change["from"]), change["value"], ())
+        table = replace(table, **{name: parameter})
+    return table
+
+
 def _params() -> list[Any]:
     params = []
     for case in CASES:
@@ -90,7 +112,8 @@ def test_case(case: dict[str, Any]) -> None:
     unknown_fields = set(expect) - EXACT_FIELDS - set(INCLUDE_FIELDS)
     assert not unknown_fields, f"unknown expect fields {unknown_fields}"
 
-    finding = decide(Facts.model_validate(case["facts"]), on=_day(case["on"]))
+    table = _table(case.get("amend", []))
+    finding = decide(Facts.model_validate(case["facts"]), on=_day(case["on"]), parameters=table)
 
     actual = {field: _json_value(getattr(finding, field)) for field in EXACT_FIELDS}
     for field in EXACT_FIELDS & set(expect):
