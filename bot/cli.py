@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
@@ -14,14 +15,10 @@ from bot.adapters.console import run_console
 from bot.check import FactsError, check
 from bot.compose import build_parts, key_secret
 from bot.config import Settings
-from bot.conversation import Mode, Preset, make_payload
+from bot.conversation import LANGUAGES, Mode, Preset, make_payload
 from bot.logs import configure_logging
 
 __all__ = ["main"]
-
-
-#: The languages' codes; Uzbek Cyrillic may be written uz-Cyrl or uz_Cyrl.
-_LANG_CHOICES = ["ru", "tg", "uz", "uz-Cyrl", "uz_Cyrl", "az", "en"]
 
 
 def _iso_date(text: str) -> date:
@@ -51,44 +48,63 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
+#: Languages as typed on the command line ("uz-Cyrl", or "uz_Cyrl" as in a link), and modes.
+_LANG_CHOICES = [
+    *(code.replace("_", "-") for code in LANGUAGES),
+    *(code for code in LANGUAGES if "_" in code),
+]
+_MODE_CHOICES = [mode.value for mode in Mode]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="decree-bot",
         description="Explains Russia's Decree No. 821 of 5 November 2025. With no command:"
         " polling if DECREEBOT_TOKEN is set, else the console chat.",
     )
+    parser.set_defaults(run=_run_default, lang=None, mode=None)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check_cmd = commands.add_parser(
         "check",
         help="decide one case: facts as JSON on stdin, the finding as JSON on stdout",
         description="Reads one JSON object of facts (sex, age or age_band, legal_capacity,"
-        " citizenship, application, grounds, documents) and prints the finding.",
+        " citizenship, application, grounds, documents) and prints the finding. With"
+        ' "unknown": [fields not known], it also prints the branches for each possible answer.',
     )
     check_cmd.add_argument("--facts", type=Path, help="read the facts from this file, not stdin")
     check_cmd.add_argument(
         "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
     )
+    check_cmd.set_defaults(run=_run_check)
     console = commands.add_parser("console", help="chat in this terminal (no Telegram needed)")
     console.add_argument("--lang", choices=_LANG_CHOICES)
-    console.add_argument("--mode", choices=["self", "relative", "ngo"])
-    commands.add_parser("polling", help="run the Telegram bot with long polling")
-    commands.add_parser("webhook", help="run the Telegram bot behind a webhook (and /healthz)")
+    console.add_argument("--mode", choices=_MODE_CHOICES)
+    console.set_defaults(run=_run_console)
+    polling = commands.add_parser("polling", help="run the Telegram bot with long polling")
+    polling.set_defaults(run=_run_polling)
+    webhook = commands.add_parser(
+        "webhook", help="run the Telegram bot behind a webhook (and /healthz)"
+    )
+    webhook.set_defaults(run=_run_webhook)
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
     link.add_argument("--lang", choices=_LANG_CHOICES)
-    link.add_argument("--mode", choices=["self", "relative", "ngo"])
+    link.add_argument("--mode", choices=_MODE_CHOICES)
     link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
     link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
     link.add_argument("--qr", metavar="FILE", help="also write the link as a QR code (.svg, .png)")
+    link.set_defaults(run=_run_link)
     leaflet = commands.add_parser("leaflet", help="a printable A4 leaflet with the link as a QR")
     leaflet.add_argument("--lang", required=True, choices=_LANG_CHOICES)
-    leaflet.add_argument("--mode", choices=["self", "relative", "ngo"])
+    leaflet.add_argument("--mode", choices=_MODE_CHOICES)
     leaflet.add_argument("--org", help="the organisation's code (its name comes from the file)")
     leaflet.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
     leaflet.add_argument("-o", "--output", required=True, type=Path, help="the PDF to write")
+    leaflet.set_defaults(run=_run_leaflet)
     stats = commands.add_parser("stats", help="counts per organisation and week (no people)")
     stats.add_argument("--org", help="one organisation's code (or none, unknown)")
     stats.add_argument("--since", type=_iso_week, help="from this ISO week on, YYYY-Www")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.set_defaults(run=_run_stats)
     return parser
 
 
@@ -96,8 +112,15 @@ def _lang(value: str | None) -> str | None:
     return value.replace("-", "_") if value else None
 
 
-def _run_console(args: argparse.Namespace) -> int:
-    parts = build_parts(Settings(), warn_memory=False)  # the console is meant to be in memory
+def _run_default(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: polling when a token is set, else the console chat."""
+    if settings.token is not None:
+        return _run_polling(args, settings)
+    return _run_console(args, settings)
+
+
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    parts = build_parts(settings, warn_memory=False)  # the console is meant to be in memory
     return asyncio.run(
         run_console(
             service=parts.service,
@@ -109,6 +132,16 @@ def _run_console(args: argparse.Namespace) -> int:
             mode=args.mode,
         )
     )
+
+
+def _run_polling(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("polling", settings)
+
+
+def _run_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("webhook", settings)
 
 
 def _run_telegram(mode: str, settings: Settings) -> int:
@@ -129,9 +162,9 @@ def _run_telegram(mode: str, settings: Settings) -> int:
     return 0
 
 
-def _link(args: argparse.Namespace, command: str) -> tuple[str, str] | None:
+def _link(args: argparse.Namespace, settings: Settings, command: str) -> tuple[str, str] | None:
     """The bot's username and the deep link the arguments ask for (None: said why)."""
-    username = args.bot or Settings().bot_username
+    username = args.bot or settings.bot_username
     if not username:
         print(
             f"decree-bot {command}: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr
@@ -148,8 +181,8 @@ def _link(args: argparse.Namespace, command: str) -> tuple[str, str] | None:
     return username, f"https://t.me/{username}" + (f"?start={payload}" if payload else "")
 
 
-def _run_link(args: argparse.Namespace) -> int:
-    made = _link(args, "link")
+def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+    made = _link(args, settings, "link")
     if made is None:
         return 2
     if args.qr is None:
@@ -163,13 +196,13 @@ def _run_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_leaflet(args: argparse.Namespace) -> int:
+def _run_leaflet(args: argparse.Namespace, settings: Settings) -> int:
     from bot.leaflet import leaflet_pdf  # noqa: PLC0415 - fpdf2 loads only when used
 
-    made = _link(args, "leaflet")
+    made = _link(args, settings, "leaflet")
     if made is None:
         return 2
-    parts = build_parts(Settings(), warn_memory=False)
+    parts = build_parts(settings, warn_memory=False)
     organisation = parts.organisations.get(args.org) if args.org else None
     if args.org and organisation is None:
         print(
@@ -189,20 +222,20 @@ def _run_leaflet(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_stats(args: argparse.Namespace) -> int:
+def _run_stats(args: argparse.Namespace, settings: Settings) -> int:
     import json  # noqa: PLC0415
 
     from bot.stats import RedisCounts, as_json, format_table  # noqa: PLC0415
 
-    settings = Settings()
     if not settings.redis_url:
         print(
             "decree-bot stats: counts are kept in Redis; set DECREEBOT_REDIS_URL", file=sys.stderr
         )
         return 2
+    redis_url = settings.redis_url
 
     async def read() -> dict[tuple[str, str], dict[str, int]]:
-        counts = RedisCounts(str(settings.redis_url))
+        counts = RedisCounts(redis_url)
         try:
             return await counts.read(org=args.org, since=args.since)
         finally:
@@ -213,7 +246,8 @@ def _run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_check(args: argparse.Namespace) -> int:
+def _run_check(args: argparse.Namespace, settings: Settings) -> int:
+    del settings
     try:
         text = args.facts.read_text(encoding="utf-8") if args.facts else sys.stdin.read()
     except OSError as exc:
@@ -228,26 +262,12 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `decree-bot` console script."""
+    """Entry point of the `decree-bot` console script: parse, configure logging, run."""
     args = _parser().parse_args(argv)
-    configure_logging(Settings().log_level)
-    if args.command == "check":
-        return _run_check(args)
-    if args.command == "link":
-        return _run_link(args)
-    if args.command == "leaflet":
-        return _run_leaflet(args)
-    if args.command == "stats":
-        return _run_stats(args)
     settings = Settings()
-    if args.command in {"polling", "webhook"}:
-        return _run_telegram(args.command, settings)
-    if args.command is None and settings.token is not None:
-        return _run_telegram("polling", settings)
-    if args.command == "console" or args.command is None:
-        return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
-    _parser().print_help()
-    return 2
+    configure_logging(settings.log_level)
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    return run(args, settings)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -11,7 +13,7 @@ from bot.conversation import LANGUAGES
 from bot.i18n import Renderer, load_catalogs
 from bot.messages import LEGAL_HELP_LANGUAGES, LEGAL_HELP_NONE
 from bot.operator_texts import OperatorTexts, load_legal_help
-from bot.organisations import load_organisations
+from bot.organisations import Organisation, load_organisations
 from bot.service import ChatService
 from bot.stats import Counting, RedisCounts
 from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
@@ -19,43 +21,33 @@ from bot.storage import MemoryStore, RedisStore, StateStore, random_first_versio
 if TYPE_CHECKING:
     from bot.metrics import Metrics
 
-__all__ = ["Parts", "build_parts", "key_secret"]
+__all__ = ["BotIdentity", "Parts", "build_parts", "build_store", "key_secret"]
 
 logger = logging.getLogger(__name__)
 
 
-class Parts:
-    """The service and renderer an adapter needs, and a place for the bot's username."""
+@dataclass(slots=True)
+class BotIdentity:
+    """The bot's username: from the settings, or set once when Telegram tells us who we are."""
 
-    def __init__(self, settings: Settings, *, warn_memory: bool = True) -> None:
-        self.settings = settings
-        self.username: str | None = settings.bot_username
-        self.store = build_store(settings, warn=warn_memory)
-        self.service = ChatService(store=self.store, ttl_seconds=settings.session_ttl)
-        catalogs = load_catalogs()
-        legal_help = load_legal_help(settings.legal_help_file, LANGUAGES)
-        self.organisations = load_organisations(settings.legal_help_file, LANGUAGES)
-        #: Counts per organisation and week (bot/stats.py), kept where conversations are.
-        self.counts = RedisCounts(settings.redis_url) if settings.redis_url else None
-        self.metrics = _metrics(settings)
-        if self.counts is not None or self.metrics is not None:
-            self.service.on_change = Counting(
-                self.organisations,
-                self.counts,
-                also=self.metrics.count if self.metrics else None,
-                on_error=self.metrics.redis_errors.inc if self.metrics else None,
-            )
-        self.renderer = Renderer(
-            catalogs,
-            ext=OperatorTexts(
-                bot_username=lambda: self.username,
-                ttl_seconds=settings.session_ttl,
-                legal_help=legal_help,
-                no_legal_help=lambda lang: catalogs[lang].gettext(LEGAL_HELP_NONE),
-                organisations=self.organisations,
-                served_in=lambda lang: catalogs[lang].gettext(LEGAL_HELP_LANGUAGES),
-            ),
-        )
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The service and renderer an adapter needs, and who the bot is."""
+
+    settings: Settings
+    identity: BotIdentity
+    store: StateStore
+    service: ChatService
+    renderer: Renderer
+    #: The organisations of the legal-help file, by the code in their links.
+    organisations: Mapping[str, Organisation] = field(default_factory=dict)
+    #: Counts per organisation and week (bot/stats.py), kept where conversations are.
+    counts: RedisCounts | None = None
+    #: Prometheus metrics, when DECREEBOT_METRICS_LISTEN is set.
+    metrics: Metrics | None = None
 
 
 def _metrics(settings: Settings) -> Metrics | None:
@@ -92,5 +84,39 @@ def key_secret(settings: Settings) -> bytes:
 
 
 def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
-    """Everything an adapter needs."""
-    return Parts(settings, warn_memory=warn_memory)
+    """Everything an adapter needs: opens the store, reads the catalogs and the legal help."""
+    identity = BotIdentity(settings.bot_username)
+    store = build_store(settings, warn=warn_memory)
+    catalogs = load_catalogs()
+    organisations = load_organisations(settings.legal_help_file, LANGUAGES)
+    renderer = Renderer(
+        catalogs,
+        ext=OperatorTexts(
+            bot_username=lambda: identity.username,
+            ttl_seconds=settings.session_ttl,
+            legal_help=load_legal_help(settings.legal_help_file, LANGUAGES),
+            no_legal_help=lambda lang: catalogs[lang].gettext(LEGAL_HELP_NONE),
+            organisations=organisations,
+            served_in=lambda lang: catalogs[lang].gettext(LEGAL_HELP_LANGUAGES),
+        ),
+    )
+    counts = RedisCounts(settings.redis_url) if settings.redis_url else None
+    metrics = _metrics(settings)
+    service = ChatService(store=store, ttl_seconds=settings.session_ttl)
+    if counts is not None or metrics is not None:
+        service.on_change = Counting(
+            organisations,
+            counts,
+            also=metrics.count if metrics else None,
+            on_error=metrics.redis_errors.inc if metrics else None,
+        )
+    return Parts(
+        settings=settings,
+        identity=identity,
+        store=store,
+        service=service,
+        renderer=renderer,
+        organisations=organisations,
+        counts=counts,
+        metrics=metrics,
+    )

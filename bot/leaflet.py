@@ -26,7 +26,8 @@ from fpdf.enums import TextMode
 
 from bot.conversation.replies import N_
 from bot.conversation.screens import LANGUAGE_NAMES
-from bot.i18n import Renderer, format_day
+from bot.dates import format_day
+from bot.i18n import Renderer
 
 __all__ = ["FONT", "LEAFLET_TEXTS", "leaflet_pdf", "qr_code", "write_qr"]
 

@@ -18,10 +18,11 @@ from datetime import date
 
 from redis.exceptions import RedisError
 
-from bot.conversation import Event, Restart, Start, State, Step, facts_of
+from bot.conversation import Event, Restart, Start, State, Step, facts_of, unknown_of
 from bot.conversation.state import LANGUAGES
 from bot.organisations import Organisation, bucket
-from rules import Finding, Outcome, decide
+from rules import Finding, Outcome
+from rules.possibilities import possibilities
 
 __all__ = [
     "FIELDS",
@@ -119,7 +120,10 @@ def tally(change: Change, known: Mapping[str, Organisation]) -> Tally | None:
         fields.append("started")
     outcome = lang = None
     if new.step is Step.RESULT and (old is None or old.step is not Step.RESULT):
-        outcome = outcome_of(decide(facts_of(new), on=change.today))
+        # The finding the result showed: with "I don't know" answers, the one all branches
+        # share (else unclear).
+        judged = possibilities(facts_of(new), unknown_of(new), on=change.today)
+        outcome = outcome_of(judged.finding)
         lang = new.lang or "en"
         fields += ["results", f"outcome:{outcome}", f"lang:{lang}"]
     if not fields:
@@ -227,7 +231,11 @@ class Counting:
     async def __call__(
         self, old: State | None, new: State | None, event: Event, today: date
     ) -> None:
-        counted = tally(Change(old, new, event, today), self._known)
+        try:
+            counted = tally(Change(old, new, event, today), self._known)
+        except Exception as exc:  # a count is never worth a person's update
+            logger.warning("not counted: %s", type(exc).__name__)
+            return
         if counted is None:
             return
         if self._also is not None:

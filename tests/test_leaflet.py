@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.conversation import LANGUAGES
-from bot.i18n import Renderer, format_day
+from bot.dates import format_day
+from bot.i18n import Renderer
 from bot.leaflet import LEAFLET_TEXTS, leaflet_pdf
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,24 @@ from bot.conversation.countries import COMMON
 from bot.conversation.replies import N_, Country, Msg
 from bot.conversation.state import Mode
 
-__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "in_question_order", "question_for"]
+__all__ = [
+    "BY_CODE",
+    "BY_FIELD",
+    "DONT_KNOW",
+    "QUESTIONS",
+    "UNKNOWN",
+    "Option",
+    "Question",
+    "answer_label",
+    "in_question_order",
+    "question_for",
+]
+
+
+#: The stored value and button value of "I don't know", for the fields the rules can branch on.
+UNKNOWN = "unknown"
+#: Its label: the last answer button of those questions.
+DONT_KNOW = N_("I don't know")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +57,23 @@ class Question:
     per_row: int = 1
     #: An explanation under the question, the same in every mode.
     hint: str | None = None
+    #: Answered with a list (of documents held): "none" is the empty list.
+    listed: bool = False
+    #: The modes in which "I don't know" is offered (someone asking for another person may
+    #: not know his age; anyone may not know the application, grounds or documents).
+    unknown_in: frozenset[Mode] = frozenset()
+
+    def stored(self, value: str) -> str | list[str]:
+        """The stored answer for the button value `value` (the field's value in `check`)."""
+        if not self.listed or value == UNKNOWN:
+            return value
+        return [] if value == "none" else [value]
+
+    def button_value(self, stored: str | list[str]) -> str:
+        """The button value of a stored answer: the inverse of `stored`."""
+        if isinstance(stored, str):
+            return stored
+        return stored[0] if stored else "none"
 
 
 def _o(value: str, label: str) -> Option:
@@ -78,6 +112,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("over_65", N_("Over 65")),
             ),
             per_row=3,
+            unknown_in=frozenset({Mode.RELATIVE, Mode.NGO}),
             hint=N_("Count the age on the day the application is handed in."),
         ),
         Question(
@@ -111,6 +146,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
                 _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
             ),
+            unknown_in=frozenset(Mode),
         ),
         Question(
             fact="grounds",
@@ -128,8 +164,9 @@ QUESTIONS: dict[str, Question] = {
                 _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
                 _o("study", N_("Study in Russia")),
                 _o("compatriot_program", N_("Compatriot resettlement programme")),
-                _o("other", N_("Other grounds, or not sure")),
+                _o("other", N_("Other grounds")),
             ),
+            unknown_in=frozenset(Mode),
             hint=N_(
                 "Family means, for example, a wife, husband, child or parent who is a Russian"
                 " citizen."
@@ -164,12 +201,16 @@ QUESTIONS: dict[str, Question] = {
                 " from another country's army». If there are several documents, choose a Russian"
                 " one."
             ),
+            listed=True,
+            unknown_in=frozenset(Mode),
         ),
     )
 }
 
 #: Question by its one-letter code in callback data.
 BY_CODE = {q.code: q for q in QUESTIONS.values()}
+#: Question by its answer's field (`age_band` is the field of the question about age).
+BY_FIELD = {q.field: q for q in QUESTIONS.values()}
 
 
 def question_for(fact: str) -> Question:
@@ -187,9 +228,11 @@ def answer_label(field: str, value: str | list[str]) -> Msg | Country:
     """The label of a stored answer, for the review list."""
     if field == "citizenship" and isinstance(value, str):
         return Country(value)
-    fact = "age" if field == "age_band" else field
-    wanted = "none" if value == [] else (value[0] if isinstance(value, list) else value)
-    for option in QUESTIONS[fact].options:
+    if value == UNKNOWN:
+        return Msg(DONT_KNOW)
+    question = BY_FIELD[field]
+    wanted = question.button_value(value)
+    for option in question.options:
         if option.value == wanted:
             return option.label
     return Msg(N_("Not answered"))

@@ -8,7 +8,8 @@ information, that this is not legal advice, where to get legal help, and a safet
 
 from __future__ import annotations
 
-from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
+from bot.conversation.codec import NAV_RESTART, NAV_REVIEW, NAV_SHARE, NAV_WHY
+from bot.conversation.questions import BY_FIELD, answer_label, in_question_order
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
@@ -23,7 +24,15 @@ from rules import (
     Outcome,
 )
 
-__all__ = ["result_reply", "share_replies", "why_reply"]
+__all__ = [
+    "CERTAINTY_TEXT",
+    "documents_parts",
+    "footer_parts",
+    "headline",
+    "result_reply",
+    "share_replies",
+    "why_reply",
+]
 
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
@@ -214,9 +223,9 @@ def result_reply(finding: Finding, state: State) -> Reply:
             )
         )
     buttons = (
-        (Button(Msg(N_("Why this result?")), "nav:why"), Button(Msg(N_("Share")), "nav:share")),
-        (Button(Msg(N_("Change an answer")), "nav:review"),),
-        (Button(Msg(N_("Start over")), "nav:restart"),),
+        (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
+        (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
+        (Button(Msg(N_("Start over")), NAV_RESTART),),
     )
     return Reply(tuple(parts), buttons, edit=True)
 
@@ -247,7 +256,7 @@ def why_reply(finding: Finding, state: State) -> Reply:
     """The facts used, the rules applied and the sources behind them."""
     answers = Bullets(
         tuple(
-            Pair(Msg(QUESTIONS["age" if f == "age_band" else f].title), answer_label(f, v))
+            Pair(Msg(BY_FIELD[f].title), answer_label(f, v))
             for f, v in in_question_order(state.answers)
         )
     )
@@ -292,3 +301,10 @@ def share_replies(finding: Finding, application: str | list[str] | None) -> tupl
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
     )
     return note, Reply(tuple(parts), standalone=True)
+
+
+#: The same texts for the result with branches (`branches.py`), said the same way.
+headline = _headline
+documents_parts = _documents
+footer_parts = _footer
+CERTAINTY_TEXT = _CERTAINTY

@@ -193,4 +193,37 @@ PERSONAS = (
         ),
         "affected",
     ),
+    Persona(
+        "father-does-not-know-the-application",
+        "A father in Khujand knows his son's age and citizenship, but not whether he applies"
+        " for a residence permit or for citizenship; he reads why and shares the result.",
+        (
+            ("start", "{lang}-relative"),
+            *_MAN_18_65,
+            ("press", "citizenship=TJ"),
+            ("press", "application=unknown"),
+            ("press", "grounds=long_residence"),
+            ("press", "documents=none"),
+            ("press", "nav:result"),
+            ("press", "nav:why"),
+            ("press", "nav:share"),
+        ),
+        "affected",
+    ),
+    Persona(
+        "father-does-not-know-the-documents",
+        "A father knows his son applies for citizenship through family, but not which papers"
+        " he holds.",
+        (
+            ("start", "{lang}-relative"),
+            *_MAN_18_65,
+            ("press", "citizenship=UZ"),
+            ("press", "application=citizenship"),
+            ("press", "grounds=family"),
+            ("press", "documents=unknown"),
+            ("press", "nav:result"),
+            ("press", "nav:share"),
+        ),
+        "affected",
+    ),
 )

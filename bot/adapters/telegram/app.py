@@ -116,7 +116,7 @@ class _Application(Application[Any, Any, Any, Any, Any, Any]):
 async def prepare(application: AnyApplication, parts: Parts, *, key_secret: bytes) -> None:
     """Learn who we are, register handlers, and set menus and descriptions per language."""
     bot = application.bot
-    parts.username = bot.username
+    parts.identity.username = bot.username
     if not isinstance(bot, SendingBot):
         msg = "the application must be built by build_application"
         raise TypeError(msg)

@@ -62,7 +62,7 @@ async def serve_webhook(parts: Parts, *, key_secret: bytes, stop: asyncio.Event)
 
 async def _extras(application: AnyApplication, parts: Parts) -> None:
     """Inline answers, and the metrics' view of updates and errors when they are on."""
-    inline.install(application, parts.renderer, lambda: parts.username)
+    inline.install(application, parts.renderer, lambda: parts.identity.username)
     if parts.metrics is not None:
         parts.metrics.install(application)
 
