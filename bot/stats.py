@@ -72,14 +72,16 @@ def week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def outcome_of(finding: Finding) -> str:
-    """The outcome's name in the counts."""
+def outcome_of(finding: Finding, *, documents_unknown: bool = False) -> str:
+    """The outcome's name in the counts. Affected, and it is not known whether a document
+    meets it: "with a document" when one was named (its fit is uncertain), "unclear" when
+    the person did not know about documents."""
     if finding.outcome is Outcome.AFFECTED:
-        return (
-            "affected_without_document"
-            if finding.requirement_met is False
-            else "affected_with_document"
-        )
+        if finding.requirement_met is False:
+            return "affected_without_document"
+        if finding.requirement_met is None and documents_unknown:
+            return "unclear"
+        return "affected_with_document"
     return {
         Outcome.NOT_AFFECTED: "not_affected",
         Outcome.SEPARATE_RULES: "separate_rules",
@@ -123,7 +125,7 @@ def tally(change: Change, known: Mapping[str, Organisation]) -> Tally | None:
         # The finding the result showed: with "I don't know" answers, the one all branches
         # share (else unclear).
         judged = possibilities(facts_of(new), unknown_of(new), on=change.today)
-        outcome = outcome_of(judged.finding)
+        outcome = outcome_of(judged.finding, documents_unknown="documents" in judged.unknown)
         lang = new.lang or "en"
         fields += ["results", f"outcome:{outcome}", f"lang:{lang}"]
     if not fields:

@@ -319,3 +319,19 @@ def test_organisation_codes_follow_the_link_rule(tmp_path: Path) -> None:
     helpfile.write_text('[org."a-b"]\nname = "x"\n[org."a-b".ru]\ntext = "y"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="letters and digits"):
         load_organisations(helpfile, ("ru",))
+
+
+def test_a_result_with_an_unknown_answer_is_counted_by_its_shared_finding() -> None:
+    """A relative who does not know about the documents: the result has branches; it is
+    counted once: affected, but whether a document meets it is not known, so unclear."""
+    answers = [*_ANSWERS[:-1], ("documents", "unknown")]
+    state = _run("tg-relative-ngo1", answers)[-1].new
+    assert state is not None
+    assert state.answers.get("documents") == "unknown"
+    shown = transition(state, Nav("result"), today=TODAY)
+    assert shown.state is not None
+    assert shown.state.step is Step.RESULT
+    counted = tally(Change(state, shown.state, Nav("result"), TODAY), KNOWN)
+    assert counted is not None
+    assert counted.fields[0] == "results"
+    assert counted.fields == ("results", "outcome:unclear", "lang:tg")
