@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -11,10 +12,12 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from bot.adapters.console import run_console
 from bot.check import FactsError, check
 from bot.compose import build_parts, key_secret
-from bot.config import Settings
+from bot.config import Settings, StartupError, describe_invalid
 from bot.conversation import LANGUAGES, Mode, Preset, make_payload
 from bot.logs import configure_logging
 
@@ -105,6 +108,13 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--since", type=_iso_week, help="from this ISO week on, YYYY-Www")
     stats.add_argument("--json", action="store_true", help="JSON instead of a table")
     stats.set_defaults(run=_run_stats)
+    commands.add_parser(
+        "secret",
+        help="print new random secrets, as lines for .env",
+        description="Prints a new DECREEBOT_KEY_SECRET, DECREEBOT_WEBHOOK_SECRET and the"
+        " REDIS_PASSWORD compose.yaml gives Redis; each is 64 characters of A-Z, a-z, 0-9, _"
+        " and - (48 random bytes).",
+    )
     return parser
 
 
@@ -144,11 +154,26 @@ def _run_webhook(args: argparse.Namespace, settings: Settings) -> int:
     return _run_telegram("webhook", settings)
 
 
+def _run_secret() -> int:
+    for name in ("DECREEBOT_KEY_SECRET", "DECREEBOT_WEBHOOK_SECRET", "REDIS_PASSWORD"):
+        print(f"{name}={secrets.token_urlsafe(48)}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    """A start that cannot work: one line on stderr, exit status 1."""
+    print(f"decree-bot: {message}", file=sys.stderr)
+    return 1
+
+
 def _run_telegram(mode: str, settings: Settings) -> int:
     from bot.adapters.telegram.run import serve_polling, serve_webhook  # noqa: PLC0415 - telegram loads only when used
 
-    parts = build_parts(settings)
     secret = key_secret(settings)
+    try:
+        parts = build_parts(settings)
+    except (ValueError, OSError) as exc:  # an unusable Redis URL or legal help file
+        return _fail(str(exc))
     serve = serve_polling if mode == "polling" else serve_webhook
 
     async def main() -> None:
@@ -158,7 +183,10 @@ def _run_telegram(mode: str, settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(parts, key_secret=secret, stop=stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
 
 
@@ -232,7 +260,7 @@ def _run_stats(args: argparse.Namespace, settings: Settings) -> int:
             "decree-bot stats: counts are kept in Redis; set DECREEBOT_REDIS_URL", file=sys.stderr
         )
         return 2
-    redis_url = settings.redis_url
+    redis_url = settings.redis_url.get_secret_value()
 
     async def read() -> dict[tuple[str, str], dict[str, int]]:
         counts = RedisCounts(redis_url)
@@ -264,7 +292,12 @@ def _run_check(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `decree-bot` console script: parse, configure logging, run."""
     args = _parser().parse_args(argv)
-    settings = Settings()
+    if args.command == "secret":
+        return _run_secret()  # before the settings: it is how one makes good ones
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return _fail(describe_invalid(exc))
     configure_logging(settings.log_level)
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     return run(args, settings)

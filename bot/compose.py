@@ -62,7 +62,7 @@ def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
     """Redis when configured, else the in-memory store (one process only)."""
     if settings.redis_url:
         return RedisStore.from_url(
-            settings.redis_url,
+            settings.redis_url.get_secret_value(),
             ttl_seconds=settings.session_ttl,
             first_version=random_first_version,
         )
@@ -100,7 +100,7 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
             served_in=lambda lang: catalogs[lang].gettext(LEGAL_HELP_LANGUAGES),
         ),
     )
-    counts = RedisCounts(settings.redis_url) if settings.redis_url else None
+    counts = RedisCounts(settings.redis_url.get_secret_value()) if settings.redis_url else None
     metrics = _metrics(settings)
     service = ChatService(store=store, ttl_seconds=settings.session_ttl)
     if counts is not None or metrics is not None:

@@ -130,7 +130,9 @@ def test_compose_runs_the_bot_after_a_healthy_redis_without_persistence() -> Non
     bot, redis = services["bot"], services["redis"]
 
     assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert _environment(bot)["DECREEBOT_REDIS_URL"] == "redis://redis:6379/0"
+    url = _environment(bot)["DECREEBOT_REDIS_URL"]
+    assert url.startswith("redis://:${REDIS_PASSWORD:?")
+    assert url.endswith("}@redis:6379/0")
     assert bot["read_only"] is True
     assert "/tmp" in bot["tmpfs"]
     assert "no-new-privileges:true" in bot["security_opt"]
@@ -141,6 +143,32 @@ def test_compose_runs_the_bot_after_a_healthy_redis_without_persistence() -> Non
     assert args[args.index("--appendonly") + 1] == "no"
     assert "redis-cli" in str(redis["healthcheck"]["test"])
     assert "ports" not in redis, "Redis must not be published on the host"
+
+
+def test_compose_hardens_both_services() -> None:
+    """SECURITY.md, L8: Redis asks for a password on an internal network; both services are
+    capped in memory, processes and files, log with rotation, and run read-only without
+    capabilities or new privileges."""
+    data = _compose()
+    services = data["services"]
+    redis = services["redis"]
+    args = [str(a) for a in redis["command"]]
+    assert args[args.index("--requirepass") + 1].startswith("${REDIS_PASSWORD:?")
+    assert set(redis["networks"]) == {"store"}
+    assert data["networks"]["store"]["internal"] is True
+    assert "store" in services["bot"]["networks"]
+    # A fixed release, not a floating tag (a digest may follow).
+    assert re.fullmatch(r"redis:\d+\.\d+\.\d+-alpine(@sha256:[0-9a-f]{64})?", redis["image"])
+    for name, service in services.items():
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "cap_add" not in service, name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert service["mem_limit"], name
+        assert service["pids_limit"], name
+        assert service["ulimits"]["nofile"]["hard"] >= 10240, name
+        assert service["ulimits"]["core"] == 0, name
+        assert service["logging"]["options"]["max-size"], name
 
 
 # -- pyproject.toml ----------------------------------------------------------------------------

@@ -121,6 +121,7 @@ def _choice(data: str) -> Event | None:
 
 
 def _turn(text: str) -> int | None:
-    if not text.isdigit() or len(text) > 9:
+    # ASCII only: "²" and "٢" are digits to str.isdigit, and int() refuses some of them.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         return None
     return int(text)

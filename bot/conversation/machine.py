@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.conversation.branches import branching_reply, branching_share, branching_why
 from bot.conversation.codec import answer_data, type_country_data
-from bot.conversation.countries import match_country
+from bot.conversation.countries import ISO_CODES, STATELESS, match_country
 from bot.conversation.deeplink import parse_payload
 from bot.conversation.events import (
     Answer,
@@ -289,6 +289,8 @@ def _on_answer(state: State, event: Answer, today: date) -> Transition:
 
 
 def _apply(state: State, field: str, value: str | list[str], today: date) -> Transition:
+    if field == "citizenship" and value != STATELESS and value not in ISO_CODES:
+        return _stale(state, today)  # a forged code ("XX"): only real countries are stored
     answers = {**state.answers, field: value}
     fact = state.asking or field
     candidate = state.answered(answers, (*[f for f in state.path if f != fact], fact))

@@ -49,7 +49,7 @@ _COUNTS = re.compile(rf"{STATS_PREFIX}(none|unknown):\d{{4}}-W\d{{2}}")
 pytestmark = pytest.mark.redis
 
 T = TypeVar("T")
-KEY_SECRET = b"fuzz-key-secret"
+KEY_SECRET = b"fuzz-key-secret-fuzz-key-secret-fuzz"
 EXAMPLES = int(os.environ.get("DECREEBOT_FUZZ_EXAMPLES", "60"))
 BOT_USERNAME = "decree_test_bot"
 _SENT = frozenset({"sendMessage", "editMessageText"})

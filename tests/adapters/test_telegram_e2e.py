@@ -311,7 +311,7 @@ async def test_polling_command_works_against_a_local_bot_api(
             "DECREEBOT_TOKEN": api.token,
             "DECREEBOT_API_BASE_URL": api.bot_base_url,
             "DECREEBOT_REDIS_URL": redis_url,
-            "DECREEBOT_KEY_SECRET": "subprocess-secret",
+            "DECREEBOT_KEY_SECRET": "subprocess-secret-subprocess-secret",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
