@@ -10,7 +10,7 @@ LOCKER := .venv-lock
 COMPILE := $(LOCKER)/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
 	--all-build-deps --no-emit-index-url --no-emit-find-links
 
-.PHONY: lock upgrade countries run test compile extract update uz-cyrl stats soak soak-quick fuzz bench bench-peers clean redis-server
+.PHONY: lock upgrade countries run test compile extract update uz-cyrl stats soak soak-quick fuzz bench bench-peers clean redis-server image-tools
 
 # Installs exactly what requirements-dev.lock pins, each file checked against its hash
 # (pip-tools' compiled requirements; `make lock` writes them, README "Dependencies").
@@ -23,7 +23,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 run: $(STAMP) compile
 	$(BIN)/decree-bot
 
-test: $(STAMP) compile redis-server
+test: $(STAMP) compile redis-server image-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -37,6 +37,17 @@ redis-server:
 			apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null; \
 		else echo "redis-server and redis-cli are needed: install Debian's redis-server" \
 			"and redis-tools packages" >&2; exit 1; fi; }
+
+# The leaflet tests render PDFs and SVGs to pictures and read the QR codes back with a real
+# decoder: Debian's poppler-utils, librsvg2-bin and zbar-tools, installed when missing.
+IMAGE_TOOLS := pdftoppm:poppler-utils rsvg-convert:librsvg2-bin zbarimg:zbar-tools
+image-tools:
+	@missing=""; for pair in $(IMAGE_TOOLS); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	[ -z "$$missing" ] || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else echo "needed for the tests: Debian's$$missing" >&2; exit 1; fi; }
 
 compile: $(STAMP)
 	$(BIN)/pybabel -q compile -d locales -D messages

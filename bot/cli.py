@@ -32,6 +32,18 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(msg) from None
 
 
+def _iso_week(text: str) -> str:
+    try:
+        date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+    except ValueError:
+        msg = f"not an ISO week in YYYY-Www form: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if len(text) != 8 or text[4:6] != "-W":
+        msg = f"not an ISO week in YYYY-Www form: {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: one line on stderr and exit status 2, no usage dump."""
 
@@ -39,8 +51,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
-#: Languages as typed on the command line ("uz-Cyrl"), and modes.
-_LANG_CHOICES = [code.replace("_", "-") for code in LANGUAGES]
+#: Languages as typed on the command line ("uz-Cyrl", or "uz_Cyrl" as in a link), and modes.
+_LANG_CHOICES = [
+    *(code.replace("_", "-") for code in LANGUAGES),
+    *(code for code in LANGUAGES if "_" in code),
+]
 _MODE_CHOICES = [mode.value for mode in Mode]
 
 
@@ -90,7 +105,20 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--mode", choices=_MODE_CHOICES)
     link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
     link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
+    link.add_argument("--qr", metavar="FILE", help="also write the link as a QR code (.svg, .png)")
     link.set_defaults(run=_run_link)
+    leaflet = commands.add_parser("leaflet", help="a printable A4 leaflet with the link as a QR")
+    leaflet.add_argument("--lang", required=True, choices=_LANG_CHOICES)
+    leaflet.add_argument("--mode", choices=_MODE_CHOICES)
+    leaflet.add_argument("--org", help="the organisation's code (its name comes from the file)")
+    leaflet.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
+    leaflet.add_argument("-o", "--output", required=True, type=Path, help="the PDF to write")
+    leaflet.set_defaults(run=_run_leaflet)
+    stats = commands.add_parser("stats", help="counts per organisation and week (no people)")
+    stats.add_argument("--org", help="one organisation's code (or none, unknown)")
+    stats.add_argument("--since", type=_iso_week, help="from this ISO week on, YYYY-Www")
+    stats.add_argument("--json", action="store_true", help="JSON instead of a table")
+    stats.set_defaults(run=_run_stats)
     commands.add_parser(
         "secret",
         help="print new random secrets, as lines for .env",
@@ -173,19 +201,87 @@ def _run_telegram(mode: str, settings: Settings) -> int:
     return 0
 
 
-def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+def _link(args: argparse.Namespace, settings: Settings, command: str) -> tuple[str, str] | None:
+    """The bot's username and the deep link the arguments ask for (None: said why)."""
     username = args.bot or settings.bot_username
     if not username:
-        print("decree-bot link: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr)
-        return 2
+        print(
+            f"decree-bot {command}: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr
+        )
+        return None
     try:
         payload = make_payload(
             Preset(lang=_lang(args.lang), mode=Mode(args.mode) if args.mode else None, org=args.org)
         )
     except ValueError as exc:
-        print(f"decree-bot link: {exc}", file=sys.stderr)
+        print(f"decree-bot {command}: {exc}", file=sys.stderr)
+        return None
+    username = username.lstrip("@")
+    return username, f"https://t.me/{username}" + (f"?start={payload}" if payload else "")
+
+
+def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+    made = _link(args, settings, "link")
+    if made is None:
         return 2
-    print(f"https://t.me/{username.lstrip('@')}" + (f"?start={payload}" if payload else ""))
+    if args.qr is None:
+        print(made[1])
+        return 0
+    from bot.leaflet import write_qr  # noqa: PLC0415 - segno loads only when used
+
+    if args.qr != "/dev/stdout":
+        print(made[1])
+    write_qr(made[1], args.qr)
+    return 0
+
+
+def _run_leaflet(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.leaflet import leaflet_pdf  # noqa: PLC0415 - fpdf2 loads only when used
+
+    made = _link(args, settings, "leaflet")
+    if made is None:
+        return 2
+    parts = build_parts(settings, warn_memory=False)
+    organisation = parts.organisations.get(args.org) if args.org else None
+    if args.org and organisation is None:
+        print(
+            f"decree-bot leaflet: {args.org!r} is not in DECREEBOT_LEGAL_HELP_FILE;"
+            " the leaflet names no organisation",
+            file=sys.stderr,
+        )
+    pdf = leaflet_pdf(
+        renderer=parts.renderer,
+        lang=_lang(args.lang) or "ru",
+        link=made[1],
+        bot=made[0],
+        organisation=organisation.name if organisation else None,
+        day=date.today(),
+    )
+    args.output.write_bytes(pdf)
+    return 0
+
+
+def _run_stats(args: argparse.Namespace, settings: Settings) -> int:
+    import json  # noqa: PLC0415
+
+    from bot.stats import RedisCounts, as_json, format_table  # noqa: PLC0415
+
+    if not settings.redis_url:
+        print(
+            "decree-bot stats: counts are kept in Redis; set DECREEBOT_REDIS_URL", file=sys.stderr
+        )
+        return 2
+    redis_url = settings.redis_url.get_secret_value()
+
+    async def read() -> dict[tuple[str, str], dict[str, int]]:
+        counts = RedisCounts(redis_url)
+        try:
+            return await counts.read(org=args.org, since=args.since)
+        finally:
+            await counts.close()
+
+    rows = asyncio.run(read())
+    print(json.dumps(as_json(rows), indent=1) if args.json else format_table(rows))
     return 0
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from redis import exceptions as redis_errors
@@ -17,13 +18,18 @@ from redis.backoff import ExponentialWithJitterBackoff
 from bot.config import Settings
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer, load_catalogs
-from bot.messages import LEGAL_HELP_NONE
+from bot.messages import LEGAL_HELP_LANGUAGES, LEGAL_HELP_NONE
 from bot.notices import ChatSeal, MemorySubscriptions, Notices, RedisSubscriptions
 from bot.notices.store import NOTICE_PREFIX, SubscriptionStore
 from bot.operator_texts import OperatorTexts, load_legal_help
+from bot.organisations import Organisation, load_organisations
 from bot.service import ChatService
+from bot.stats import Counting, RedisCounts
 from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
 from bot.storage.redis import AnyRedis
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 __all__ = [
     "BotIdentity",
@@ -63,6 +69,20 @@ class Parts:
     renderer: Renderer
     #: Notice subscriptions ("Tell me if this changes"), beside the conversations.
     notice_store: SubscriptionStore
+    #: The organisations of the legal-help file, by the code in their links.
+    organisations: Mapping[str, Organisation] = field(default_factory=dict)
+    #: Counts per organisation and week (bot/stats.py), kept where conversations are.
+    counts: RedisCounts | None = None
+    #: Prometheus metrics, when DECREEBOT_METRICS_LISTEN is set.
+    metrics: Metrics | None = None
+
+
+def _metrics(settings: Settings) -> Metrics | None:
+    if settings.metrics_listen is None:
+        return None
+    from bot.metrics import Metrics  # noqa: PLC0415 - loads telegram: only when asked for
+
+    return Metrics()
 
 
 def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
@@ -174,6 +194,7 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
     identity = BotIdentity(settings.bot_username)
     store = build_store(settings, warn=warn_memory)
     catalogs = load_catalogs()
+    organisations = load_organisations(settings.legal_help_file, LANGUAGES)
     renderer = Renderer(
         catalogs,
         ext=OperatorTexts(
@@ -181,13 +202,28 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
             ttl_seconds=settings.session_ttl,
             legal_help=load_legal_help(settings.legal_help_file, LANGUAGES),
             no_legal_help=lambda lang: catalogs[lang].gettext(LEGAL_HELP_NONE),
+            organisations=organisations,
+            served_in=lambda lang: catalogs[lang].gettext(LEGAL_HELP_LANGUAGES),
         ),
     )
+    counts = RedisCounts(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    metrics = _metrics(settings)
+    service = ChatService(store=store, ttl_seconds=settings.session_ttl)
+    if counts is not None or metrics is not None:
+        service.on_change = Counting(
+            organisations,
+            counts,
+            also=metrics.count if metrics else None,
+            on_error=metrics.redis_errors.inc if metrics else None,
+        )
     return Parts(
         settings=settings,
         identity=identity,
         store=store,
-        service=ChatService(store=store, ttl_seconds=settings.session_ttl),
+        service=service,
         renderer=renderer,
         notice_store=build_notice_store(settings),
+        organisations=organisations,
+        counts=counts,
+        metrics=metrics,
     )

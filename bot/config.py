@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     #: New messages this process sends at most in any 1.2 seconds. Telegram allows about 30
     #: a second for the whole bot: with N processes behind one bot, give each 30/N or less.
     overall_rate: int = Field(default=30, ge=1, le=30)
+    #: host:port for Prometheus' /metrics, apart from the webhook (unset: no metrics).
+    metrics_listen: str | None = None
 
     @field_validator("key_secret")
     @classmethod
@@ -108,12 +110,14 @@ class Settings(BaseSettings):
         """The path of `webhook_url`, as written (it is matched literally)."""
         return urlsplit(self.webhook_url or "").path or "/"
 
-    @field_validator("listen")
+    @field_validator("listen", "metrics_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            msg = "DECREEBOT_LISTEN must be host:port, e.g. 127.0.0.1:8080"
+            msg = "must be host:port, e.g. 127.0.0.1:8080"
             raise ValueError(msg)
         return value
 
@@ -150,8 +154,16 @@ class Settings(BaseSettings):
 
     def listen_address(self) -> tuple[str, int]:
         """`listen` split into host and port."""
-        host, _, port = self.listen.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _split(self.listen)
+
+    def metrics_address(self) -> tuple[str, int] | None:
+        """`metrics_listen` split into host and port, or None (no metrics)."""
+        return _split(self.metrics_listen) if self.metrics_listen else None
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def describe_invalid(error: ValidationError) -> str:

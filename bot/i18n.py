@@ -120,7 +120,7 @@ class Renderer:
         if isinstance(value, Country):
             return self.country(value.code, lang)
         if isinstance(value, Ext):
-            return self._ext(value.name, lang)
+            return self._ext(value.key, lang)
         if isinstance(value, date):
             return format_day(value, lang)
         if isinstance(value, int):

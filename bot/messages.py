@@ -14,6 +14,7 @@ __all__ = [
     "CONSOLE_NOT_A_CHOICE",
     "DESCRIPTION",
     "GROUP_ONLY_PRIVATE",
+    "LEGAL_HELP_LANGUAGES",
     "LEGAL_HELP_NONE",
     "OPEN_PRIVATE_CHAT",
     "SHORT_DESCRIPTION",
@@ -58,6 +59,8 @@ LEGAL_HELP_NONE = N_(
     "No organisations have been listed here yet. Ask a migration lawyer or a human rights"
     " organisation you trust."
 )
+#: Under an organisation's contacts: the languages it serves, each named in itself.
+LEGAL_HELP_LANGUAGES = N_("Languages they speak: {languages}")
 
 CONSOLE_HINT = N_(
     "Type the number of an answer, or a country's name. Commands: /back, /restart, /language,"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,14 @@ from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
 from bot.storage import ABSENT, CasStatus, Snapshot, StateStore, StoreUnavailable
 
-__all__ = ["DEFAULT_LANGUAGE", "WRITING_REPLIES", "ChatService", "ConflictError", "Handled"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "WRITING_REPLIES",
+    "ChatService",
+    "ConflictError",
+    "Handled",
+    "OnChange",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +41,9 @@ DEFAULT_LANGUAGE = "ru"
 #: The replies that follow the compare-and-set in progress, for a store that acts on them
 #: (the Telegram adapter's `BookPaceWithWrite` books a chat's pace when one is a new message).
 WRITING_REPLIES: ContextVar[tuple[Reply, ...]] = ContextVar("writing_replies", default=())
+#: Told of each change once it is stored: (state before, state after, event, day). For
+#: counts that name no one (bot/stats.py); it must not raise, and is not awaited twice.
+OnChange = Callable[[State | None, State | None, Event, date], Awaitable[None]]
 #: Attempts before giving up on a conversation that keeps changing under us.
 MAX_ATTEMPTS = 8
 _CACHE_SIZE = 10_000
@@ -95,9 +106,12 @@ class _Cache:
 class ChatService:
     """Runs the conversation engine on a store; adapters call `handle` for each event."""
 
-    def __init__(self, *, store: StateStore, ttl_seconds: float) -> None:
+    def __init__(
+        self, *, store: StateStore, ttl_seconds: float, on_change: OnChange | None = None
+    ) -> None:
         self._store = store
         self._cache = _Cache(ttl_seconds)
+        self.on_change = on_change
 
     @property
     def store(self) -> StateStore:
@@ -208,6 +222,8 @@ class ChatService:
             self._cache.put(key, written.snapshot)
             guessed = False
             if written.status is CasStatus.OK:
+                if self.on_change is not None and not touch:
+                    await self.on_change(old, result.state, event, today)
                 return _handled(result, old, hint)
             if written.status is CasStatus.DUPLICATE:
                 return _duplicate(

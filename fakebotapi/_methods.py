@@ -14,7 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 from fakebotapi._formatting import FormattingError, apply_parse_mode, utf16_len
-from fakebotapi._model import JSON, ApiError, CallbackRecord, FakeChat, StoredMessage, bad_request
+from fakebotapi._model import (
+    JSON,
+    ApiError,
+    CallbackRecord,
+    FakeChat,
+    InlineQueryRecord,
+    StoredMessage,
+    bad_request,
+)
 
 MAX_TEXT = 4096
 _NOT_MODIFIED = (
@@ -52,6 +60,11 @@ _BUTTON_ACTIONS = frozenset(
         "pay",
     }
 )
+#: Inline results Telegram accepts in one answer, and the length of a result's id.
+MAX_INLINE_RESULTS = 50
+_MAX_RESULT_ID = 64
+#: Inline result types and the fields each needs (the ones a text bot uses).
+_INLINE_REQUIRED = {"article": ("title", "input_message_content")}
 _PROFILE_LIMITS = {"description": 512, "short_description": 120, "name": 64}
 
 
@@ -86,6 +99,7 @@ class BotApiMethods:
         }
         self.chats: dict[int, FakeChat] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
+        self.inline_queries: dict[str, InlineQueryRecord] = {}
         self.blocked: set[int] = set()
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.profile: dict[tuple[str, str], str] = {}
@@ -99,6 +113,7 @@ class BotApiMethods:
             "deleteMessages": self._m_delete_messages,
             "sendChatAction": self._m_send_chat_action,
             "answerCallbackQuery": self._m_answer_callback_query,
+            "answerInlineQuery": self._m_answer_inline_query,
             "setMyCommands": self._m_set_my_commands,
             "getMyCommands": self._m_get_my_commands,
             "deleteMyCommands": self._m_delete_my_commands,
@@ -300,6 +315,44 @@ class BotApiMethods:
             raise bad_request("MESSAGE_TOO_LONG")
         record.answer = {k: v for k, v in params.items() if k != "callback_query_id"}
         return True
+
+    def _m_answer_inline_query(self, params: JSON) -> bool:
+        record = self.inline_queries.get(str(params.get("inline_query_id")))
+        if record is None or record.answer is not None:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > MAX_INLINE_RESULTS:
+            raise bad_request(
+                "RESULTS_TOO_MUCH" if isinstance(results, list) else "RESULTS_INVALID"
+            )
+        ids: set[str] = set()
+        for result in results:
+            self._check_inline_result(result, ids)
+        record.answer = {k: v for k, v in params.items() if k != "inline_query_id"}
+        return True
+
+    def _check_inline_result(self, result: Any, ids: set[str]) -> None:
+        """What Telegram checks of one result: a known type, a unique id of 1 to 64 bytes,
+        the type's required fields, a message text within limits, a valid keyboard."""
+        if not isinstance(result, dict) or result.get("type") not in _INLINE_REQUIRED:
+            raise bad_request("RESULT_TYPE_INVALID")
+        result_id = str(result.get("id", ""))
+        if not 1 <= len(result_id.encode()) <= _MAX_RESULT_ID or result_id in ids:
+            raise bad_request(
+                "RESULT_ID_INVALID" if result_id not in ids else "RESULT_ID_DUPLICATE"
+            )
+        ids.add(result_id)
+        if any(not result.get(field) for field in _INLINE_REQUIRED[result["type"]]):
+            raise bad_request("RESULT_INVALID")
+        content = result["input_message_content"]
+        if not isinstance(content, dict):
+            raise bad_request("MESSAGE_EMPTY")
+        self._formatted(
+            {"text": content.get("message_text"), "parse_mode": content.get("parse_mode")}
+        )
+        self._markup({"reply_markup": result.get("reply_markup")})
 
     def unanswered_callbacks(self) -> list[CallbackRecord]:
         """Callback queries the bot has not answered (the user's button keeps spinning)."""

@@ -233,6 +233,17 @@ class CallbackRecord:
     answer: JSON | None = None
 
 
+@dataclass(slots=True)
+class InlineQueryRecord:
+    """An inline query the simulated user typed, and the bot's answer (its `results` list
+    and options) once it came."""
+
+    id: str
+    user_id: int
+    query: str
+    answer: JSON | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookDelivery:
     """One POST of an update to the bot's webhook; `status` None means no HTTP answer."""

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fakebotapi._formatting import utf16_len
-from fakebotapi._model import JSON, Call, CallbackRecord, FakeChat, InlineButton, StoredMessage
+from fakebotapi._model import (
+    JSON,
+    Call,
+    CallbackRecord,
+    FakeChat,
+    InlineButton,
+    InlineQueryRecord,
+    StoredMessage,
+)
 
 if TYPE_CHECKING:
     from fakebotapi.fake_bot_api import FakeBotApi
@@ -238,6 +246,22 @@ class FakeUser:
             "data": data,
         }
         return await self._deliver(target.chat, "callback_query", query)
+
+    async def inline_query(self, query: str = "", *, chat_type: str = "private") -> str:
+        """Type `@bot query` in some chat (`chat_type` of the chat it is typed in); returns
+        the query's id, for `FakeBotApi.wait_inline_answer`."""
+        query_id = self.api.new_callback_id()
+        self.api.inline_queries[query_id] = InlineQueryRecord(query_id, self.id, query)
+        body = {
+            "id": query_id,
+            "from": self.json,
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        update = {"update_id": self.api.new_update_id(), "inline_query": body}
+        await self.api.deliver(update)
+        return query_id
 
     # -- waiting -----------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ class FakeBotApi(BotApiMethods):
                 **self.bot_user,
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
+                "supports_inline_queries": True,
             },
             "setWebhook": self.updates.set_webhook,
             "deleteWebhook": self.updates.delete_webhook,
@@ -321,6 +321,17 @@ class FakeBotApi(BotApiMethods):
     def new_callback_id(self) -> str:
         self._next_callback_id += 1
         return str(self._next_callback_id)
+
+    async def wait_inline_answer(
+        self,
+        query_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's deadline, as wait_for
+    ) -> JSON:
+        """The bot's answer to an inline query (`FakeUser.inline_query`), once it came."""
+        record = self.inline_queries[query_id]
+        await self.wait_for(lambda: record.answer is not None, timeout)
+        assert record.answer is not None
+        return record.answer
 
     async def deliver(self, update: JSON) -> int | None:
         """Hand an update to the bot: queue it for getUpdates, or POST it to the webhook."""

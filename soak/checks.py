@@ -42,7 +42,7 @@ class RedisScan:
 def scan_redis(url: str, ids: set[bytes]) -> RedisScan:
     """Every key's TTL, and whether any raw id appears in a key or a value."""
     scan = RedisScan()
-    ttls = all_keys_with_ttl(url)
+    ttls = all_keys_with_ttl(url, counts=True)  # the counts per organisation and week too
     scan.keys = len(ttls)
     scan.present = set(ttls)
     scan.without_ttl = [key for key, ttl in ttls.items() if ttl < 0]

@@ -30,6 +30,7 @@ import pytest
 import redis
 
 __all__ = [
+    "COUNTS_PREFIX",
     "RedisCluster",
     "RedisSentinels",
     "RedisServer",
@@ -412,11 +413,18 @@ def store_on(
     return RedisStore(client, ttl_seconds=ttl_seconds, first_version=first_version)
 
 
-def all_keys_with_ttl(url: str) -> dict[str, int]:
-    """Every key in the database at ``url`` with its PTTL in ms (-1: no TTL)."""
+#: The prefix of the counts per organisation and week (bot/stats.py): they name no chat.
+COUNTS_PREFIX = b"dcb:s:"
+
+
+def all_keys_with_ttl(url: str, *, counts: bool = False) -> dict[str, int]:
+    """Every key in the database at ``url`` with its PTTL in ms (-1: no TTL). The counts per
+    organisation and week, which belong to no conversation, only with ``counts``."""
     with redis.Redis.from_url(url) as client:
         found: dict[str, int] = {}
         for raw in client.scan_iter(count=1000):
+            if not counts and bytes(raw).startswith(COUNTS_PREFIX):
+                continue
             ttl = int(client.pttl(raw))
             if ttl != -2:  # -2: expired between SCAN and PTTL
                 found[bytes(raw).decode("utf-8", "backslashreplace")] = ttl

@@ -90,7 +90,7 @@ def branching_reply(judged: Possibilities, state: State) -> Reply:
     if shared:
         items = Bullets(tuple(Msg(CAVEAT_TEXT[c]) for c in shared))
         parts.append(Msg.of(N_("Please note:\n{items}"), items=items))
-    parts += footer_parts()
+    parts += footer_parts(state.org)
     if mode is Mode.NGO:
         parts.append(
             Msg.of(

@@ -25,9 +25,18 @@ def NN_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - gettext 
 
 @dataclass(frozen=True, slots=True)
 class Ext:
-    """A value the operator configures (the bot's link, the session lifetime, legal help)."""
+    """A value the operator configures (the bot's link, the session lifetime, legal help).
+
+    `arg` narrows it (the organisation whose contacts come first); the renderer asks the
+    operator's resolver for `name:arg`."""
 
     name: str
+    arg: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the operator's resolver is asked for."""
+        return self.name if self.arg is None else f"{self.name}:{self.arg}"
 
 
 @dataclass(frozen=True, slots=True)

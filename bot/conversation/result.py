@@ -237,7 +237,7 @@ def result_reply(finding: Finding, state: State) -> Reply:
     caveats = [_caveat(c) for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
         parts.append(Msg.of(N_("Please note:\n{items}"), items=Bullets(tuple(caveats))))
-    parts += _footer()
+    parts += _footer(state.org)
     if mode is Mode.NGO:
         parts.append(
             Msg.of(
@@ -272,12 +272,12 @@ def _as_of() -> Msg:
     )
 
 
-def _footer() -> list[Msg]:
+def _footer(org: str | None = None) -> list[Msg]:
     return [
         _as_of(),
         Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(N_("This is information, not legal advice.")),
-        Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help")),
+        Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help", org)),
         Msg(N_("This bot is free. It never asks for documents, money or personal details.")),
     ]
 

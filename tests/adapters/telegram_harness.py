@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -30,8 +31,11 @@ class RunningBot:
     listen_port: int | None = None
 
 
-def settings_for(api: FakeBotApi, mode: str, redis_url: str, port: int) -> Settings:
-    """Settings pointing the bot at the fake API (no environment involved)."""
+def settings_for(
+    api: FakeBotApi, mode: str, redis_url: str, port: int, **extra: Any
+) -> Settings:
+    """Settings pointing the bot at the fake API (no environment involved); `extra` adds
+    settings (a legal-help file, a metrics address)."""
     return Settings(
         token=SecretStr(api.token),
         api_base_url=api.bot_base_url,
@@ -41,16 +45,19 @@ def settings_for(api: FakeBotApi, mode: str, redis_url: str, port: int) -> Setti
         webhook_url=f"http://127.0.0.1:{port}/telegram" if mode == "webhook" else None,
         webhook_secret=SecretStr(WEBHOOK_SECRET) if mode == "webhook" else None,
         listen=f"127.0.0.1:{port}",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
+        **extra,
     )
 
 
 @contextlib.asynccontextmanager
-async def running_bot(mode: str, redis_url: str) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    mode: str, redis_url: str, **extra: Any
+) -> AsyncIterator[RunningBot]:
     """Start the bot in `mode` against a fresh fake API; stop it cleanly afterwards."""
     async with FakeBotApi() as api:
         port = free_port()
-        parts = build_parts(settings_for(api, mode, redis_url, port))
+        parts = build_parts(settings_for(api, mode, redis_url, port, **extra))
         stop = asyncio.Event()
         serve = serve_polling if mode == "polling" else serve_webhook
         task = asyncio.create_task(serve(parts, key_secret=KEY_SECRET, stop=stop))

@@ -38,10 +38,13 @@ from bot.conversation import LANGUAGES, Start, decode, negotiate
 from bot.conversation.screens import CHOOSE_LANGUAGE
 from bot.i18n import load_catalogs
 from bot.service import DEFAULT_LANGUAGE
+from bot.stats import FIELDS, STATS_PREFIX
 from bot.storage import KeyMaker
 from fakebotapi import FakeBotApi, FakeChat
 from tests.adapters.telegram_harness import running_bot
 from tests.redis_server import RedisServer
+
+_COUNTS = re.compile(rf"{STATS_PREFIX}(none|unknown):\d{{4}}-W\d{{2}}")
 
 pytestmark = pytest.mark.redis
 
@@ -399,6 +402,10 @@ def test_random_updates_never_break_the_bot(fuzz_bot: FuzzBot, data: st.DataObje
     with redis.Redis.from_url(bot.redis_url) as client:
         written = {k.decode() for k in client.scan_iter()}
         assert all(client.pttl(k) != -1 for k in written)  # -1: no TTL (-2: just expired)
+        # Counts per organisation and week (no organisations are listed here): no chat's.
+        counts = {k for k in written if _COUNTS.fullmatch(k)}
+        assert all({f.decode() for f in client.hkeys(k)} <= set(FIELDS) for k in counts)
+        written -= counts
     assert written <= allowed_keys, written - allowed_keys
 
     after = _state_lang(bot, chat_id)

@@ -34,6 +34,7 @@ from bot.compose import Parts, build_notices
 from bot.config import StartupError
 from bot.i18n import Renderer
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from bot.metrics import inner_limiter, metered
 from bot.service import ChatService
 from bot.storage import KeyMaker, RedisStore
 
@@ -49,7 +50,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Update kinds the bot asks Telegram for; everything else is never delivered.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
 #: Telegram language codes with their own command menu and description ("" = the default).
 #: Uzbek Cyrillic has no Telegram code of its own; Uzbek apps get the Latin menu.
 MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en": "en"}
@@ -76,7 +82,7 @@ def build_application(parts: Parts) -> AnyApplication:
         # What ApplicationBuilder would build: a pool for calls, one connection for polls.
         request=HTTPXRequest(connection_pool_size=REQUEST_POOL, httpx_kwargs=tls),
         get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls),
-        rate_limiter=Throttle(overall_per_second=settings.overall_rate),
+        rate_limiter=metered(Throttle(overall_per_second=settings.overall_rate), parts.metrics),
     )
     return (
         ApplicationBuilder()
@@ -136,7 +142,7 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, handlers.on_message)
     )
     application.add_error_handler(log_error)
-    throttle = bot.rate_limiter
+    throttle = inner_limiter(bot.rate_limiter)
     store = parts.store
     if isinstance(throttle, Throttle):
         handlers.on_forget = throttle.forget

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 from telegram.error import InvalidToken, TelegramError
 
+from bot.adapters.telegram import inline
 from bot.adapters.telegram.app import ALLOWED_UPDATES, build_application, prepare
 from bot.adapters.telegram.webhook import MAX_CONNECTIONS, AnyApplication, WebhookServer
 from bot.compose import Parts
 from bot.config import StartupError
+from bot.metrics import conversations_kept
 
 __all__ = ["RESERVED_FILES", "raise_file_limit", "serve_polling", "serve_webhook"]
 
@@ -66,8 +68,10 @@ async def _started(parts: Parts, key_secret: bytes) -> AsyncIterator[AnyApplicat
             raise StartupError(msg) from None
         try:
             await prepare(application, parts, key_secret=key_secret)
-            await application.start()
-            yield application
+            _extras(application, parts)
+            async with _metrics_served(parts):
+                await application.start()
+                yield application
         finally:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
@@ -76,6 +80,38 @@ async def _started(parts: Parts, key_secret: bytes) -> AsyncIterator[AnyApplicat
             await application.shutdown()
     finally:
         await parts.store.close()
+        if parts.counts is not None:
+            await parts.counts.close()
+
+
+def _extras(application: AnyApplication, parts: Parts) -> None:
+    """Inline answers, and the metrics' view of updates and errors when they are on."""
+    inline.install(application, parts.renderer, lambda: parts.identity.username)
+    if parts.metrics is not None:
+        parts.metrics.install(application)
+
+
+@contextlib.asynccontextmanager
+async def _metrics_served(parts: Parts) -> AsyncIterator[None]:
+    """`/metrics` on DECREEBOT_METRICS_LISTEN while the bot runs (nothing when unset)."""
+    address = parts.settings.metrics_address()
+    if parts.metrics is None or address is None:
+        yield
+        return
+    url = parts.settings.redis_url
+    parts.metrics.measure_conversations(
+        conversations_kept(parts.store, url.get_secret_value() if url else None)
+    )
+    try:
+        stop = parts.metrics.serve(*address)
+    except OSError as exc:
+        msg = f"cannot listen on DECREEBOT_METRICS_LISTEN ({exc.strerror})"
+        raise StartupError(msg) from None
+    logger.info("metrics listening")
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop)
 
 
 async def serve_polling(parts: Parts, *, key_secret: bytes, stop: asyncio.Event) -> None:
