@@ -1,6 +1,7 @@
 """Test doubles for running the real bot end to end: a fake Telegram Bot API server."""
 
 from fakebotapi._http import free_port
+from fakebotapi._limits import FloodReport, FloodWaitError, Limits, flood_report
 from fakebotapi._model import (
     ApiError,
     Call,
@@ -25,11 +26,15 @@ __all__ = [
     "FakeBotApi",
     "FakeChat",
     "FakeUser",
+    "FloodReport",
+    "FloodWaitError",
     "InlineButton",
+    "Limits",
     "RateReport",
     "StoredMessage",
     "WebhookConfig",
     "WebhookDelivery",
     "count_rate_violations",
+    "flood_report",
     "free_port",
 ]
