@@ -3,6 +3,8 @@
 from fakebotapi._http import free_port
 from fakebotapi._limits import FloodReport, FloodWaitError, Limits, flood_report
 from fakebotapi._model import (
+    EDIT_METHODS,
+    SEND_METHODS,
     ApiError,
     Call,
     CallbackRecord,
@@ -19,6 +21,8 @@ from fakebotapi.fake_bot_api import FakeBotApi
 
 __all__ = [
     "CONFIGURED_SECRET",
+    "EDIT_METHODS",
+    "SEND_METHODS",
     "ApiError",
     "ButtonNotFoundError",
     "Call",
