@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import httpx
 
 from soak.workers import ROOT, Worker, WorkerConfig, _die_with_parent
 
-__all__ = ["BotWorker", "PeerWorker", "bot_config", "peer_python"]
+__all__ = ["BotWorker", "ForwarderProcess", "PeerWorker", "bot_config", "peer_python"]
 
 _LOOPBACK = "127.0.0.1"
 
@@ -118,3 +119,43 @@ class PeerWorker:
             self._log.close()
             self._log = None
         return code
+
+
+@dataclass
+class ForwarderProcess:
+    """The soak's round-robin forwarder, in its own process (`surge.forward`)."""
+
+    targets: list[str]
+    port: int = 0
+    _proc: asyncio.subprocess.Process | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://{_LOOPBACK}:{self.port}{path}"
+
+    async def start(self) -> None:
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "surge.forward",
+            *self.targets,
+            cwd=ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            preexec_fn=_die_with_parent(),
+        )
+        assert self._proc.stdout is not None
+        line = await asyncio.wait_for(self._proc.stdout.readline(), 30)
+        if not line.strip().isdigit():
+            msg = "the forwarder did not start"
+            raise RuntimeError(msg)
+        self.port = int(line)
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()

@@ -39,11 +39,10 @@ import redis
 
 from fakebotapi import EDIT_METHODS, SEND_METHODS, Limits, free_port
 from soak.driver import Recognised, Tally, UserResult
-from soak.forwarder import Forwarder
 from soak.personas import make_persona
 from soak.soak import _renderer
 from soak.workers import ROOT
-from surge.fleet import BotWorker, PeerWorker, bot_config, peer_python
+from surge.fleet import BotWorker, ForwarderProcess, PeerWorker, bot_config, peer_python
 from surge.metrics import Figures, figures, pair, scripts
 from surge.people import DEFAULT_SCRIPT, Crowd, SurgeApi, bot_person, peer_person
 from tests.redis_server import RedisServer
@@ -176,7 +175,7 @@ class Surge:
             client.flushall()
         api = SurgeApi(bot_username=BOT_USERNAME, limits=self.limits(x))
         await api.start()
-        forwarder = Forwarder([f"http://127.0.0.1:{free_port()}" for _ in range(n)])
+        forwarder = ForwarderProcess([f"http://127.0.0.1:{free_port()}" for _ in range(n)])
         await forwarder.start()
         name = f"{kind}-w{n}-x{x}"
         workers: list[Any] = []
@@ -206,7 +205,7 @@ class Surge:
         return row
 
     def _workers(
-        self, kind: str, name: str, api: SurgeApi, forwarder: Forwarder, python: Path | None
+        self, kind: str, name: str, api: SurgeApi, forwarder: ForwarderProcess, python: Path | None
     ) -> list[Any]:
         ports = [int(t.rsplit(":", 1)[1]) for t in forwarder.targets]
         names = [f"{name}-{i + 1}" for i in range(len(ports))]
