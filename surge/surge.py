@@ -1,8 +1,9 @@
 """`python -m surge.surge` (`make surge`): thousands of people at once, against Telegram's limits.
 
-    python -m surge.surge                    # the full benchmark (README, "Surge benchmark")
-    python -m surge.surge --quick            # 300 people within 10 s, fewer runs: development
-    python -m surge.surge --people 500 --window 10 --workers 2 --limits 30 --no-peers
+    python -m surge.surge                    # 1,000 people within 10 s: about 12 minutes
+    python -m surge.surge --people 3000 --window 30 --run-seconds 300   # issue 18's size
+    python -m surge.surge --quick            # 200 people within 5 s, fewer runs: development
+    python -m surge.surge --people 500 --workers 2 --limits 30 --no-peers
 
 For each hidden limit X and each number of webhook workers: a private Redis, the fake Bot
 API enforcing X messages a second for the whole bot (the bot is not told), one a second per
@@ -10,7 +11,10 @@ chat and twenty a minute per group, all answered with 429 and `retry_after`; the
 round-robin forwarder in front of `decree-bot webhook` workers; and `--people` people who
 arrive within `--window` seconds and each go through a whole conversation (the soak's
 personas and driver). Then the same with the peer (`surge.peer_bot`: PTB's AIORateLimiter)
-in 1, 2 and 4 processes, its people replaying the same conversations' shape.
+in 1, 2 and 4 processes at X = 30, its people replaying the same conversations' shape.
+
+The default crowd is 1,000 people within 10 s, the same hundred a second as issue 18's
+3,000 within 30 s, so that all nine runs fit in about twelve minutes on two cores.
 
 Prints a table (see `surge.metrics` for what each figure means), the plot's path and, last,
 one JSON line. Loopback only; each run stops by itself after `--run-seconds`.
@@ -74,18 +78,14 @@ def _ints(text: str) -> list[int]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m surge.surge", description=__doc__.split("\n")[0])
-    p.add_argument("--people", type=int, default=3000, help="people per run (default 3000)")
-    p.add_argument("--window", type=float, default=30.0, help="they arrive within (s)")
+    p.add_argument("--people", type=int, default=1000, help="people per run (default 1000)")
+    p.add_argument("--window", type=float, default=10.0, help="they arrive within (s)")
     p.add_argument("--workers", type=_ints, default=[1, 2, 4], help="e.g. 1,2,4")
     p.add_argument("--limits", type=_ints, default=[30, 300], help="hidden limits X, e.g. 30,300")
-    p.add_argument(
-        "--peer-limits", type=_ints, default=None, help="X for the peer (default: --limits)"
-    )
+    p.add_argument("--peer-limits", type=_ints, default=[30], help="X for the peer (30)")
     p.add_argument("--no-peers", action="store_true", help="leave out the peer rows")
-    p.add_argument("--run-seconds", type=float, default=150.0, help="each run stops after this")
-    p.add_argument(
-        "--quick", action="store_true", help="300 people within 10 s, X=30 and 300, 1 and 2 workers"
-    )
+    p.add_argument("--run-seconds", type=float, default=120.0, help="each run stops after this")
+    p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     p.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), metavar=("MIN", "MAX"))
@@ -161,7 +161,7 @@ class Surge:
             python = None if self.args.no_peers else peer_python()
             if python is None and not self.args.no_peers:
                 _err("peer rows left out: no peers' venv (make surge-peers)")
-            for x in (self.args.peer_limits or self.args.limits) if python else ():
+            for x in self.args.peer_limits if python else ():
                 for n in self.args.workers:
                     self.rows.append(await self._run("peer", n, x, python=python))
         finally:
@@ -413,8 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     _skip_sniffio()
     args = _parser().parse_args(argv)
     if args.quick:
-        args.people = min(args.people, 300)
-        args.window = min(args.window, 10.0)
+        args.people = min(args.people, 200)
+        args.window = min(args.window, 5.0)
         args.workers = [w for w in args.workers if w <= 2] or [1]
         args.run_seconds = min(args.run_seconds, 60.0)
     surge = Surge(args)
