@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limits", type=_ints, default=[30, 300], help="hidden limits X, e.g. 30,300")
     p.add_argument("--peer-limits", type=_ints, default=[30], help="X for the peer (30)")
     p.add_argument("--no-peers", action="store_true", help="leave out the peer rows")
+    p.add_argument("--no-bot", action="store_true", help="leave out decree-bot's rows")
     p.add_argument("--run-seconds", type=float, default=120.0, help="each run stops after this")
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
@@ -155,7 +156,7 @@ class Surge:
     async def main(self) -> None:
         self.redis.start()
         try:
-            for x in self.args.limits:
+            for x in [] if self.args.no_bot else self.args.limits:
                 for n in self.args.workers:
                     self.rows.append(await self._run("decree-bot", n, x))
             python = None if self.args.no_peers else peer_python()
@@ -196,7 +197,10 @@ class Surge:
         cpu_self, cpu_workers = (after - before for after, before in zip(_cpu(), cpu, strict=True))
         figs = figures(api.update_log, api.calls, x=x, limited=self.methods)
         if kind == "decree-bot" and not self.scripts:
-            self.scripts = scripts(pair(api.update_log, api.calls, self.methods))
+            # Whole conversations only: a person cut off by the time limit has half a script.
+            passed = {r.user_id for r in crowd.results if isinstance(r, UserResult) and r.passed}
+            shapes = scripts(pair(api.update_log, api.calls, self.methods))
+            self.scripts = {chat: shape for chat, shape in shapes.items() if chat in passed}
         row = Row(kind, n, x, figs, len(self.personas), 0, cut, seconds=time.monotonic() - started)
         row.cpu_self, row.cpu_workers = cpu_self, cpu_workers
         row.load = (load, os.getloadavg()[0])
