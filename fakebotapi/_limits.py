@@ -10,6 +10,8 @@ Every 429 with `retry_after` tells the bot "wait until T": for the whole bot (th
 limit, or an injected fault without a chat) or for one chat (its pace). `FloodLedger` keeps
 those announced waits and marks each limited request that arrives inside one as a violation
 (`Call.in_flood`), whether or not enforcement is on, so tests and benchmarks can count them.
+A request arriving within `in_flight` seconds of the announcement was already on its way
+(sent before the bot could read the 429) and is not a violation.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Limits:
     group_per_minute: int | None = None
     #: Answer 429 again to a request sent during a flood wait the bot was told of.
     refuse_during_flood: bool = False
+    #: Whom a 429 of the overall limit holds: "bot" (every chat: Telegram's overall flood
+    #: wait) or "chat" (only the chat of the refused request, as if the bot could not tell).
+    overall_holds: str = "bot"
     #: The methods these limits count ("messages"); edits are left out unless added.
     methods: frozenset[str] = SEND_METHODS
 
@@ -98,12 +103,15 @@ class FloodLedger:
         self.limits = limits or Limits()
         #: The time a request is judged by when no time is given (tests may stop it).
         self.clock = clock
+        #: Seconds after a wait is announced during which a request still counts as already
+        #: on its way (sent before the bot could read the 429), not as a violation. A harness
+        #: whose event loop runs late may raise it by that lag.
+        self.in_flight = IN_FLIGHT
         self.reset()
 
     def reset(self) -> None:
         """Forget every announced wait and every accepted message (limits stay)."""
-        self._bot_until = 0.0
-        self._chat_until: dict[int | str, float] = {}
+        self._holds: dict[int | str | None, _Hold] = {}  # None: the whole bot
         limits = self.limits
         self._overall = _Window(1.0, limits.overall_per_second or 0)
         self._chats: dict[int | str, _Window] = defaultdict(
@@ -120,23 +128,26 @@ class FloodLedger:
     def limited(self, method: str) -> bool:
         return method in self.limits.methods
 
-    def _known_wait(self, chat: int | str | None, now: float) -> float:
-        until = self._bot_until
-        if chat is not None:
-            until = max(until, self._chat_until.get(chat, 0.0))
-        return until - now
+    def _hold(self, chat: int | str | None, now: float) -> tuple[int | str | None, _Hold] | None:
+        """The announced wait this request falls in (the whole bot's first), if any."""
+        for scope in (None, chat) if chat is not None else (None,):
+            hold = self._holds.get(scope)
+            if hold is not None and now < hold.until:
+                return scope, hold
+        return None
 
     def admit(self, call: Call, now: float | None = None) -> None:
         """Before a limited request is carried out: mark a violation, raise FloodWaitError
         when a limit refuses it. Windows are kept by the caller through `told` and `sent`."""
         now = self.clock() if now is None else now
         chat = call.chat_id
-        known = self._known_wait(chat, now)
-        if known > 0:
-            call.in_flood = True
-            if self.limits.refuse_during_flood:
-                scope = None if self._bot_until - now > 0 else chat
-                raise FloodWaitError(_retry_after(known), scope)
+        held = self._hold(chat, now)
+        if held is not None:
+            scope, hold = held
+            call.in_flood = now >= hold.since + self.in_flight
+            if self.limits.refuse_during_flood and now < hold.enforced:
+                call.limit = FLOOD
+                raise FloodWaitError(_retry_after(hold.enforced - now), scope)
         limits = self.limits
         if limits.per_chat_per_second and chat is not None:
             wait = self._chats[chat].wait(now)
@@ -152,7 +163,8 @@ class FloodLedger:
             wait = self._overall.wait(now)
             if wait > 0:
                 call.limit = OVERALL
-                raise FloodWaitError(_retry_after(wait), None)
+                scope = chat if limits.overall_holds == "chat" else None
+                raise FloodWaitError(_retry_after(wait), scope)
 
     def sent(self, call: Call, now: float | None = None) -> None:
         """A limited request was carried out: it counts in every window."""
@@ -166,15 +178,32 @@ class FloodLedger:
             self._groups[chat].times.append(now)
 
     def told(self, call: Call, error: FloodWaitError, now: float | None = None) -> None:
-        """The bot was answered 429 with retry_after: it now knows of this wait."""
+        """The bot was answered 429 with retry_after: it now knows of this wait. A fresh
+        limit (or an injected fault) is enforced for as long as it says; a refusal during a
+        wait tells the bot a later end (whole seconds), which counts for violations only."""
         now = self.clock() if now is None else now
         if call.limit is None:
-            call.limit = FLOOD if call.in_flood else FAULT
+            call.limit = FAULT
         until = now + error.retry_after
-        if error.scope is None:
-            self._bot_until = max(self._bot_until, until)
-        else:
-            self._chat_until[error.scope] = max(self._chat_until.get(error.scope, 0.0), until)
+        hold = self._holds.get(error.scope)
+        if hold is None or now >= hold.until:
+            hold = self._holds[error.scope] = _Hold(since=now, until=until, enforced=0.0)
+        hold.until = max(hold.until, until)
+        if call.limit != FLOOD:
+            hold.enforced = max(hold.enforced, until)
+
+
+#: See `FloodLedger.in_flight`.
+IN_FLIGHT = 0.05
+
+
+@dataclass(slots=True)
+class _Hold:
+    """One announced flood wait: since the first 429 of it, until the latest end told."""
+
+    since: float
+    until: float
+    enforced: float  # the fake refuses requests until then (refuse_during_flood)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from typing import Any
 import redis
 
 from fakebotapi import EDIT_METHODS, SEND_METHODS, Limits, free_port
+from fakebotapi._limits import IN_FLIGHT
 from soak.driver import Recognised, Tally, UserResult
 from soak.personas import make_persona
 from soak.soak import _renderer
@@ -60,6 +62,7 @@ WEBHOOK_PATH = "/telegram"
 BOT_USERNAME = "decree_test_bot"
 #: Telegram's documented overall figure: today's bot splits it between its processes.
 TELEGRAM_OVERALL = 30
+LAG_TICK = 0.05  # seconds between two measures of the event loop's lag
 
 
 def _out(text: str = "") -> None:
@@ -88,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--run-seconds", type=float, default=120.0, help="each run stops after this")
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
+    p.add_argument(
+        "--overall-holds",
+        choices=("bot", "chat"),
+        default="bot",
+        help="whom a 429 of the hidden limit holds: the whole bot (default) or the chat",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     p.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), metavar=("MIN", "MAX"))
     p.add_argument("--plot", type=Path, default=None, help="where to write the PNG")
@@ -111,6 +120,7 @@ class Row:
     cpu_self: float = 0.0  # CPU seconds of this process (fake API, forwarder, people)
     cpu_workers: float = 0.0  # ... of the workers
     load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load, before and after
+    max_lag: float = 0.0  # how late this process's event loop ran at worst (s)
 
     def json(self) -> dict[str, Any]:
         f = self.figures
@@ -148,10 +158,13 @@ class Surge:
         self.redis = RedisServer()
         self.methods = SEND_METHODS | (EDIT_METHODS if args.limit_edits else frozenset())
         self.scripts: dict[int, tuple[str, ...]] = {}
+        self.max_lag = 0.0
         self.rows: list[Row] = []
 
     def limits(self, x: int) -> Limits:
-        return Limits.telegram(overall_per_second=x, methods=self.methods)
+        return Limits.telegram(
+            overall_per_second=x, methods=self.methods, overall_holds=self.args.overall_holds
+        )
 
     async def main(self) -> None:
         self.redis.start()
@@ -172,6 +185,7 @@ class Surge:
         started = time.monotonic()
         load = os.getloadavg()[0]
         cpu = _cpu()
+        self.max_lag = 0.0
         with redis.Redis.from_url(self.redis.url) as client:
             client.flushall()
         api = SurgeApi(bot_username=BOT_USERNAME, limits=self.limits(x))
@@ -204,6 +218,7 @@ class Surge:
         row = Row(kind, n, x, figs, len(self.personas), 0, cut, seconds=time.monotonic() - started)
         row.cpu_self, row.cpu_workers = cpu_self, cpu_workers
         row.load = (load, os.getloadavg()[0])
+        row.max_lag = self.max_lag
         self._judge(row, crowd.results, codes, logs)
         _err(f"surge: {name}: {row.seconds:.0f} s, {row.done}/{row.people} people done")
         return row
@@ -258,11 +273,26 @@ class Surge:
                 for p, s in zip(self.personas, self.person_seeds, strict=True)
             ]  # fmt: skip
         watch = asyncio.create_task(self._watch(api, crowd))
+        lag = asyncio.create_task(self._lag(api))
         try:
             cut = await crowd.run(people)
         finally:
             watch.cancel()
+            lag.cancel()
         return crowd, cut
+
+    async def _lag(self, api: SurgeApi) -> None:
+        """Keep the fake's in-flight allowance at its own plus how late this event loop has
+        run in the last second: the fake stamps requests on this loop, so a request can be
+        stamped that much after it arrived."""
+        recent: deque[float] = deque(maxlen=int(1 / LAG_TICK))
+        while True:
+            asked = time.monotonic() + LAG_TICK
+            await asyncio.sleep(LAG_TICK)
+            late = time.monotonic() - asked
+            recent.append(late)
+            self.max_lag = max(self.max_lag, late)
+            api.flood.in_flight = IN_FLIGHT + max(recent)
 
     async def _watch(self, api: SurgeApi, crowd: Crowd) -> None:
         started = time.monotonic()
@@ -353,7 +383,8 @@ def table(rows: list[Row]) -> None:
         )
         _out(
             f"    {r.seconds:.0f} s; CPU: this process {r.cpu_self:.0f} s, workers"
-            f" {r.cpu_workers:.0f} s; load {r.load[0]:.1f} before, {r.load[1]:.1f} after"
+            f" {r.cpu_workers:.0f} s; load {r.load[0]:.1f} before, {r.load[1]:.1f} after;"
+            f" this loop late by {1000 * r.max_lag:.0f} ms at worst"
         )
         for problem in r.problems[:3]:
             _out(f"    {problem}")

@@ -85,8 +85,33 @@ def test_refuse_during_flood_answers_429_until_the_announced_time() -> None:
     assert calls[-1].retry_after == 1  # known wait: until 1.2
     late = _send(ledger, 4, 1.1)  # the window alone would let it go (sends at 0.0, 0.1 left)
     assert (late.status, late.in_flood, late.limit, late.retry_after) == (429, True, "flood", 1)
-    # Sending during the wait earned a fresh one (until 2.1); after it, all is well.
-    assert _send(ledger, 5, 2.2).ok
+    # The bot was now told "until 2.1": sending before then is a violation, but the fake
+    # refuses only until the limit's own end (1.2).
+    sooner = _send(ledger, 5, 1.5)
+    assert (sooner.ok, sooner.in_flood) == (True, True)
+    assert _send(ledger, 6, 2.2).in_flood is False
+
+
+def test_requests_already_on_their_way_are_not_violations() -> None:
+    ledger = FloodLedger(Limits.telegram(overall_per_second=1))
+    assert _send(ledger, 1, 0.0).ok
+    assert _send(ledger, 2, 0.01).limit == "overall"  # the wait is announced at 0.01
+    on_its_way = _send(ledger, 3, 0.03)
+    later = _send(ledger, 4, 0.2)
+    assert (on_its_way.status, on_its_way.limit, on_its_way.in_flood) == (429, "flood", False)
+    assert (later.status, later.limit, later.in_flood) == (429, "flood", True)
+
+
+def test_overall_limit_can_hold_only_the_refused_chat() -> None:
+    limits = Limits.telegram(overall_per_second=1, overall_holds="chat")
+    ledger = FloodLedger(limits)
+    assert _send(ledger, 1, 0.0).ok
+    refused = _send(ledger, 2, 0.1)
+    other = _send(ledger, 3, 0.3)  # no wait was announced for it: refused afresh
+    again = _send(ledger, 2, 0.4)
+    assert refused.limit == other.limit == "overall"
+    assert other.in_flood is False
+    assert (again.status, again.limit, again.in_flood) == (429, "flood", True)
 
 
 def test_chat_pace_is_one_a_second_and_holds_only_that_chat() -> None:
@@ -150,6 +175,7 @@ def _stop_clock(api: FakeBotApi) -> None:
     is slow to send the next request."""
     now = time.monotonic()
     api.flood.clock = lambda: now
+    api.flood.in_flight = 0.0  # at one moment, nothing is on its way
 
 
 async def test_http_answers_429_with_retry_after_and_records_every_send() -> None:
