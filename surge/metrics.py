@@ -258,27 +258,36 @@ def figures(
     *,
     x: int | None,
     limited: frozenset[str],
+    stopped: float | None = None,
 ) -> Figures:
-    """Everything the surge prints about one run."""
+    """Everything the surge prints about one run. An action still unanswered when the people
+    were `stopped` (the run's time limit) counts with the time it had waited by then, and
+    needs no more than `base` in the ideal."""
     actions = pair(updates, calls, limited)
     t0 = actions[0].t if actions else 0.0
+    end = max([c.t_done or c.t_monotonic for c in calls] + [a.t for a in actions] + [t0])
+    stopped = end if stopped is None else stopped
     answered = [a for a in actions if a.wait is not None]
     waits = [a.wait for a in answered if a.wait is not None]
     base = max(0.005, percentile(waits, 10))
     ideal = ideal_waits(answered, x, base)
     paced = [w for a, w in zip(answered, waits, strict=True) if a.first_limited]
+    unanswered = [a for a in actions if a.wait is None]
+    ideal += [base] * len(unanswered)
     per_chat: dict[int, float] = defaultdict(float)
     for a, w in zip(answered, waits, strict=True):
         per_chat[a.chat] += w
+    for a in unanswered:
+        waits.append(max(0.0, stopped - a.t))
+        per_chat[a.chat] += waits[-1]
     requests = [c for c in calls if c.method in limited]
     accepted = [c for c in requests if c.ok]
-    end = max([c.t_done or c.t_monotonic for c in calls] + [a.t for a in actions] + [t0])
     busy = [c.t_monotonic for c in accepted]
     span = (max(busy) - min(busy)) if len(busy) > 1 else 0.0
     return Figures(
         people=len({a.chat for a in actions}),
         actions=len(actions),
-        unanswered=len(actions) - len(answered),
+        unanswered=len(unanswered),
         duration=end - t0,
         requests=len(requests),
         accepted=len(accepted),

@@ -11,7 +11,9 @@ chat and twenty a minute per group, all answered with 429 and `retry_after`; the
 round-robin forwarder in front of `decree-bot webhook` workers; and `--people` people who
 arrive within `--window` seconds and each go through a whole conversation (the soak's
 personas and driver). Then the same with the peer (`surge.peer_bot`: PTB's AIORateLimiter)
-in 1, 2 and 4 processes at X = 30, its people replaying the same conversations' shape.
+in 1, 2 and 4 processes at X = 30, its people replaying the same conversations' shape
+(stopped after `--peer-seconds`: it cannot serve the crowd in time, and its figures cover
+the time it ran).
 
 The default crowd is 1,000 people within 10 s, the same hundred a second as issue 18's
 3,000 within 30 s, so that all nine runs fit in about twelve minutes on two cores.
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-peers", action="store_true", help="leave out the peer rows")
     p.add_argument("--no-bot", action="store_true", help="leave out decree-bot's rows")
     p.add_argument("--run-seconds", type=float, default=120.0, help="each run stops after this")
+    p.add_argument("--peer-seconds", type=float, default=60.0, help="... each of the peer's")
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
     p.add_argument(
@@ -203,13 +206,14 @@ class Surge:
             await asyncio.sleep(0.5)  # start-up calls (menus, descriptions) finish
             api.reset_calls()
             crowd, cut = await self._play(api, kind, tally)
+            stopped = time.monotonic()
         finally:
             logs = {w.log_path: _size(w.log_path) for w in workers}
             codes = [await w.stop() for w in workers]
             await forwarder.stop()
             await api.stop()
         cpu_self, cpu_workers = (after - before for after, before in zip(_cpu(), cpu, strict=True))
-        figs = figures(api.update_log, api.calls, x=x, limited=self.methods)
+        figs = figures(api.update_log, api.calls, x=x, limited=self.methods, stopped=stopped)
         if kind == "decree-bot" and not self.scripts:
             # Whole conversations only: a person cut off by the time limit has half a script.
             passed = {r.user_id for r in crowd.results if isinstance(r, UserResult) and r.passed}
@@ -256,8 +260,8 @@ class Surge:
     async def _play(self, api: SurgeApi, kind: str, tally: Tally) -> tuple[Crowd, int]:
         args = self.args
         rng = random.Random(self.seed + 1)  # noqa: S311 - the same arrivals in every run
-        crowd = Crowd(args.window, time.monotonic() + args.run_seconds, rng)
-        timeout = args.run_seconds
+        timeout = args.peer_seconds if kind == "peer" else args.run_seconds
+        crowd = Crowd(args.window, time.monotonic() + timeout, rng)
         think = tuple(args.think)
         if kind == "peer":
             people = [
@@ -452,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         args.window = min(args.window, 5.0)
         args.workers = [w for w in args.workers if w <= 2] or [1]
         args.run_seconds = min(args.run_seconds, 60.0)
+        args.peer_seconds = min(args.peer_seconds, 40.0)
     surge = Surge(args)
     started = time.monotonic()
     try:
