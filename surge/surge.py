@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--peer-limits", type=_ints, default=[30], help="X for the peer (30)")
     p.add_argument("--no-peers", action="store_true", help="leave out the peer rows")
     p.add_argument("--no-bot", action="store_true", help="leave out decree-bot's rows")
-    p.add_argument("--run-seconds", type=float, default=120.0, help="each run stops after this")
+    p.add_argument("--run-seconds", type=float, default=90.0, help="each run stops after this")
     p.add_argument("--peer-seconds", type=float, default=60.0, help="... each of the peer's")
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
@@ -101,7 +101,14 @@ def _parser() -> argparse.ArgumentParser:
         help="whom a 429 of the hidden limit holds: the whole bot (default) or the chat",
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
-    p.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), metavar=("MIN", "MAX"))
+    p.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(1.0, 4.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a person reads before the next action (default 1 to 4)",
+    )
     p.add_argument("--plot", type=Path, default=None, help="where to write the PNG")
     return p  # fmt: skip
 
