@@ -1,6 +1,6 @@
 """`python -m surge.surge` (`make surge`): thousands of people at once, against Telegram's limits.
 
-    python -m surge.surge                    # 1,000 people within 10 s: about 12 minutes
+    python -m surge.surge                    # 1,000 people within 10 s: at most ~12 minutes
     python -m surge.surge --people 3000 --window 30 --run-seconds 300   # issue 18's size
     python -m surge.surge --quick            # 200 people within 5 s, fewer runs: development
     python -m surge.surge --people 500 --workers 2 --limits 30 --no-peers
@@ -90,8 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--peer-limits", type=_ints, default=[30], help="X for the peer (30)")
     p.add_argument("--no-peers", action="store_true", help="leave out the peer rows")
     p.add_argument("--no-bot", action="store_true", help="leave out decree-bot's rows")
-    p.add_argument("--run-seconds", type=float, default=90.0, help="each run stops after this")
-    p.add_argument("--peer-seconds", type=float, default=60.0, help="... each of the peer's")
+    p.add_argument("--run-seconds", type=float, default=75.0, help="each run stops after this")
+    p.add_argument("--peer-seconds", type=float, default=50.0, help="... each of the peer's")
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
     p.add_argument(
