@@ -25,7 +25,17 @@ from dataclasses import dataclass, field
 
 from fakebotapi import Call
 
-__all__ = ["Action", "Figures", "Series", "figures", "ideal_waits", "pair", "utilisation"]
+__all__ = [
+    "Action",
+    "Figures",
+    "Series",
+    "figures",
+    "ideal_waits",
+    "pair",
+    "percentile",
+    "scripts",
+    "utilisation",
+]
 
 #: Calls that show the person something.
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})

@@ -51,7 +51,7 @@ from soak.personas import make_persona
 from soak.soak import _renderer
 from soak.workers import ROOT
 from surge.fleet import BotWorker, ForwarderProcess, PeerWorker, bot_config, peer_python
-from surge.metrics import Figures, figures, pair, scripts
+from surge.metrics import Figures, figures, pair, percentile, scripts
 from surge.people import DEFAULT_SCRIPT, Crowd, SurgeApi, bot_person, peer_person
 from tests.redis_server import RedisServer
 
@@ -131,6 +131,7 @@ class Row:
     cpu_workers: float = 0.0  # ... of the workers
     load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load, before and after
     max_lag: float = 0.0  # how late this process's event loop ran at worst (s)
+    spinner: tuple[float, float] = (0.0, 0.0)  # press to answerCallbackQuery, p50 and p95 (s)
 
     def json(self) -> dict[str, Any]:
         f = self.figures
@@ -230,6 +231,7 @@ class Surge:
         row.cpu_self, row.cpu_workers = cpu_self, cpu_workers
         row.load = (load, os.getloadavg()[0])
         row.max_lag = self.max_lag
+        row.spinner = _spinner(api)
         self._judge(row, crowd.results, codes, logs)
         _err(f"surge: {name}: {row.seconds:.0f} s, {row.done}/{row.people} people done")
         return row
@@ -333,6 +335,17 @@ class Surge:
         row.crashes += sum(_errors(path, size) for path, size in logs.items())
 
 
+def _spinner(api: SurgeApi) -> tuple[float, float]:
+    """How long a pressed button kept spinning: from the press to the bot's answer to its
+    callback query, p50 and p95."""
+    waits = []
+    for call in api.calls_for("answerCallbackQuery"):
+        record = api.callbacks.get(str(call.params.get("callback_query_id")))
+        if call.ok and record is not None:
+            waits.append(call.t_monotonic - record.t_monotonic)
+    return percentile(waits, 50), percentile(waits, 95)
+
+
 def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
@@ -395,7 +408,8 @@ def table(rows: list[Row]) -> None:
         _out(
             f"    {r.seconds:.0f} s; CPU: this process {r.cpu_self:.0f} s, workers"
             f" {r.cpu_workers:.0f} s; load {r.load[0]:.1f} before, {r.load[1]:.1f} after;"
-            f" this loop late by {1000 * r.max_lag:.0f} ms at worst"
+            f" this loop late by {1000 * r.max_lag:.0f} ms at worst; a pressed button spun"
+            f" {_s(r.spinner[0])}/{_s(r.spinner[1])} s (p50/p95)"
         )
         for problem in r.problems[:3]:
             _out(f"    {problem}")
