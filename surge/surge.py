@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a person reads before the next action (default 1 to 4)",
     )
     p.add_argument("--plot", type=Path, default=None, help="where to write the PNG")
-    return p  # fmt: skip
+    return p
 
 
 @dataclass
@@ -127,8 +127,8 @@ class Row:
     problems: list[str] = field(default_factory=list)
     crashes: int = 0
     seconds: float = 0.0
-    cpu_self: float = 0.0  # CPU seconds of this process (fake API, forwarder, people)
-    cpu_workers: float = 0.0  # ... of the workers
+    cpu_self: float = 0.0  # CPU seconds of this process (the fake Bot API, the people)
+    cpu_workers: float = 0.0  # ... of the workers and the forwarder
     load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load, before and after
     max_lag: float = 0.0  # how late this process's event loop ran at worst (s)
     spinner: tuple[float, float] = (0.0, 0.0)  # press to answerCallbackQuery, p50 and p95 (s)
@@ -406,7 +406,7 @@ def table(rows: list[Row]) -> None:
             f" {r.cut_off} cut off, {r.crashes} errors)"
         )
         _out(
-            f"    {r.seconds:.0f} s; CPU: this process {r.cpu_self:.0f} s, workers"
+            f"    {r.seconds:.0f} s; CPU: this process {r.cpu_self:.0f} s, workers and forwarder"
             f" {r.cpu_workers:.0f} s; load {r.load[0]:.1f} before, {r.load[1]:.1f} after;"
             f" this loop late by {1000 * r.max_lag:.0f} ms at worst; a pressed button spun"
             f" {_s(r.spinner[0])}/{_s(r.spinner[1])} s (p50/p95)"
