@@ -217,7 +217,7 @@ class Surge:
             stopped = time.monotonic()
         finally:
             logs = {w.log_path: _size(w.log_path) for w in workers}
-            codes = [await w.stop() for w in workers]
+            codes = list(await asyncio.gather(*(w.stop() for w in workers)))
             await forwarder.stop()
             await api.stop()
         cpu_self, cpu_workers = (after - before for after, before in zip(_cpu(), cpu, strict=True))
