@@ -7,8 +7,10 @@
 # the gettext catalogs; the runtime stage copies that venv and nothing else: no compiler, no
 # sources, no .po files, no tests.
 
-# Both stages start from this one image, so the venv's interpreter symlinks stay valid.
-FROM python:3.11.14-slim-trixie AS base
+# Both stages start from this one image, so the venv's interpreter symlinks stay valid. Pinned by
+# digest, so a rebuild gets the same base; to move on, look up the tag's current digest with
+# `docker buildx imagetools inspect python:3.11.14-slim-trixie` and replace it here.
+FROM python:3.11.14-slim-trixie@sha256:193fdd0bbcb3d2ae612bd6cc3548d2f7c78d65b549fcaa8af75624c47474444d AS base
 
 FROM base AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -56,9 +56,11 @@ update: extract
 		fi; \
 	done
 
-# The soak test: 2,000 simulated people against two webhook workers, with faults (README).
+# The soak test: 2,000 simulated people against two webhook workers, with faults (README);
+# then the hostile-client test at full size (2,000 slow connections; SECURITY.md).
 soak: $(STAMP) compile redis-server
 	$(BIN)/python -m soak.soak
+	DECREEBOT_HOSTILE=full $(BIN)/python -m pytest -q -s tests/adapters/test_hostile_clients.py
 
 soak-quick: $(STAMP) compile redis-server
 	$(BIN)/python -m soak.soak --quick

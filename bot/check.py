@@ -1,4 +1,8 @@
-"""`decree-bot check`: facts as JSON in, the finding as JSON out."""
+"""`decree-bot check`: facts as JSON in, the finding as JSON out.
+
+With `"unknown": ["application", ...]` the named fields are answered "I don't know": the
+output then also has `branches`, one per group of possible answers (`rules.possibilities`).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from rules import AgeBand, Application, Document, Facts, Grounds, Sex, decide
+from rules.possibilities import MAX_UNKNOWN, UNKNOWABLE, possibilities
 
-__all__ = ["FactsError", "check", "parse_facts"]
+__all__ = ["FactsError", "check", "parse_facts", "parse_input"]
 
 _ALLOWED: dict[str, str] = {
     "sex": ", ".join(Sex),
@@ -21,6 +26,7 @@ _ALLOWED: dict[str, str] = {
     "application": ", ".join(Application),
     "grounds": ", ".join(Grounds),
     "documents": "a list (possibly empty) of: " + ", ".join(Document),
+    "unknown": f"a list of up to {MAX_UNKNOWN} of: " + ", ".join(UNKNOWABLE),
 }
 
 
@@ -30,6 +36,15 @@ class FactsError(ValueError):
 
 def parse_facts(text: str) -> Facts:
     """Parse one JSON object of facts, or raise FactsError with a one-line explanation."""
+    facts, unknown = parse_input(text)
+    if unknown:
+        msg = "this input names unknown fields; use parse_input"
+        raise FactsError(msg)
+    return facts
+
+
+def parse_input(text: str) -> tuple[Facts, tuple[str, ...]]:
+    """The facts in `text` and the fields it marks unknown, or FactsError in one line."""
     try:
         raw: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -42,8 +57,13 @@ def parse_facts(text: str) -> Facts:
     if unknown:
         msg = f"unknown field {unknown[0]!r}; allowed fields: {', '.join(_ALLOWED)}"
         raise FactsError(msg)
+    unknown = raw.pop("unknown", [])
+    if not isinstance(unknown, list) or not all(isinstance(f, str) for f in unknown):
+        value = json.dumps(unknown, ensure_ascii=False)
+        msg = f"invalid value {value} for field 'unknown'; allowed: {_ALLOWED['unknown']}"
+        raise FactsError(msg)
     try:
-        return Facts.model_validate(raw)
+        facts = Facts.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         field = str(error["loc"][0]) if error["loc"] else ""
@@ -60,8 +80,20 @@ def parse_facts(text: str) -> Facts:
         else:
             msg = f"invalid facts: {error['msg']}"
         raise FactsError(msg) from None
+    return facts, tuple(unknown)
 
 
 def check(text: str, *, on: date) -> str:
-    """The finding for the facts in `text`, as one line of JSON."""
-    return decide(parse_facts(text), on=on).model_dump_json()
+    """The finding for the facts in `text`, as one line of JSON (with `branches` if some
+    fields are unknown: the outcome is then the one all branches share, or `unclear`)."""
+    facts, unknown = parse_input(text)
+    if not unknown:
+        return decide(facts, on=on).model_dump_json()
+    try:
+        found = possibilities(facts, unknown, on=on)
+    except ValueError as exc:
+        msg = f"invalid value for field 'unknown': {exc}; allowed: {_ALLOWED['unknown']}"
+        raise FactsError(msg) from None
+    output = found.finding.model_dump(mode="json")
+    output["branches"] = [branch.model_dump(mode="json") for branch in found.branches]
+    return json.dumps(output, ensure_ascii=False, separators=(",", ":"))

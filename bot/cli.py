@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import signal
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from bot.adapters.console import run_console
 from bot.check import FactsError, check
 from bot.compose import build_parts, key_secret
-from bot.config import Settings
-from bot.conversation import Mode, Preset, make_payload
+from bot.config import Settings, StartupError, describe_invalid
+from bot.conversation import LANGUAGES, Mode, Preset, make_payload
 from bot.logs import configure_logging
 
 __all__ = ["main"]
@@ -35,33 +39,54 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
+#: Languages as typed on the command line ("uz-Cyrl"), and modes.
+_LANG_CHOICES = [code.replace("_", "-") for code in LANGUAGES]
+_MODE_CHOICES = [mode.value for mode in Mode]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="decree-bot",
         description="Explains Russia's Decree No. 821 of 5 November 2025. With no command:"
         " polling if DECREEBOT_TOKEN is set, else the console chat.",
     )
+    parser.set_defaults(run=_run_default, lang=None, mode=None)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check_cmd = commands.add_parser(
         "check",
         help="decide one case: facts as JSON on stdin, the finding as JSON on stdout",
         description="Reads one JSON object of facts (sex, age or age_band, legal_capacity,"
-        " citizenship, application, grounds, documents) and prints the finding.",
+        " citizenship, application, grounds, documents) and prints the finding. With"
+        ' "unknown": [fields not known], it also prints the branches for each possible answer.',
     )
     check_cmd.add_argument("--facts", type=Path, help="read the facts from this file, not stdin")
     check_cmd.add_argument(
         "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
     )
+    check_cmd.set_defaults(run=_run_check)
     console = commands.add_parser("console", help="chat in this terminal (no Telegram needed)")
-    console.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
-    console.add_argument("--mode", choices=["self", "relative", "ngo"])
-    commands.add_parser("polling", help="run the Telegram bot with long polling")
-    commands.add_parser("webhook", help="run the Telegram bot behind a webhook (and /healthz)")
+    console.add_argument("--lang", choices=_LANG_CHOICES)
+    console.add_argument("--mode", choices=_MODE_CHOICES)
+    console.set_defaults(run=_run_console)
+    polling = commands.add_parser("polling", help="run the Telegram bot with long polling")
+    polling.set_defaults(run=_run_polling)
+    webhook = commands.add_parser(
+        "webhook", help="run the Telegram bot behind a webhook (and /healthz)"
+    )
+    webhook.set_defaults(run=_run_webhook)
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
-    link.add_argument("--lang", choices=["ru", "tg", "uz", "uz-Cyrl", "az", "en"])
-    link.add_argument("--mode", choices=["self", "relative", "ngo"])
+    link.add_argument("--lang", choices=_LANG_CHOICES)
+    link.add_argument("--mode", choices=_MODE_CHOICES)
     link.add_argument("--org", help="an organisation's code: 1 to 32 letters and digits")
     link.add_argument("--bot", help="the bot's username (default: DECREEBOT_BOT_USERNAME)")
+    link.set_defaults(run=_run_link)
+    commands.add_parser(
+        "secret",
+        help="print new random secrets, as lines for .env",
+        description="Prints a new DECREEBOT_KEY_SECRET, DECREEBOT_WEBHOOK_SECRET and the"
+        " REDIS_PASSWORD compose.yaml gives Redis; each is 64 characters of A-Z, a-z, 0-9, _"
+        " and - (48 random bytes).",
+    )
     return parser
 
 
@@ -69,8 +94,15 @@ def _lang(value: str | None) -> str | None:
     return value.replace("-", "_") if value else None
 
 
-def _run_console(args: argparse.Namespace) -> int:
-    parts = build_parts(Settings(), warn_memory=False)  # the console is meant to be in memory
+def _run_default(args: argparse.Namespace, settings: Settings) -> int:
+    """No command: polling when a token is set, else the console chat."""
+    if settings.token is not None:
+        return _run_polling(args, settings)
+    return _run_console(args, settings)
+
+
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    parts = build_parts(settings, warn_memory=False)  # the console is meant to be in memory
     return asyncio.run(
         run_console(
             service=parts.service,
@@ -84,11 +116,36 @@ def _run_console(args: argparse.Namespace) -> int:
     )
 
 
+def _run_polling(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("polling", settings)
+
+
+def _run_webhook(args: argparse.Namespace, settings: Settings) -> int:
+    del args
+    return _run_telegram("webhook", settings)
+
+
+def _run_secret() -> int:
+    for name in ("DECREEBOT_KEY_SECRET", "DECREEBOT_WEBHOOK_SECRET", "REDIS_PASSWORD"):
+        print(f"{name}={secrets.token_urlsafe(48)}")
+    return 0
+
+
+def _fail(message: str) -> int:
+    """A start that cannot work: one line on stderr, exit status 1."""
+    print(f"decree-bot: {message}", file=sys.stderr)
+    return 1
+
+
 def _run_telegram(mode: str, settings: Settings) -> int:
     from bot.adapters.telegram.run import serve_polling, serve_webhook  # noqa: PLC0415 - telegram loads only when used
 
-    parts = build_parts(settings)
     secret = key_secret(settings)
+    try:
+        parts = build_parts(settings)
+    except (ValueError, OSError) as exc:  # an unusable Redis URL or legal help file
+        return _fail(str(exc))
     serve = serve_polling if mode == "polling" else serve_webhook
 
     async def main() -> None:
@@ -98,12 +155,15 @@ def _run_telegram(mode: str, settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         await serve(parts, key_secret=secret, stop=stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
 
 
-def _run_link(args: argparse.Namespace) -> int:
-    username = args.bot or Settings().bot_username
+def _run_link(args: argparse.Namespace, settings: Settings) -> int:
+    username = args.bot or settings.bot_username
     if not username:
         print("decree-bot link: give --bot NAME or set DECREEBOT_BOT_USERNAME", file=sys.stderr)
         return 2
@@ -118,7 +178,8 @@ def _run_link(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_check(args: argparse.Namespace) -> int:
+def _run_check(args: argparse.Namespace, settings: Settings) -> int:
+    del settings
     try:
         text = args.facts.read_text(encoding="utf-8") if args.facts else sys.stdin.read()
     except OSError as exc:
@@ -133,22 +194,17 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `decree-bot` console script."""
+    """Entry point of the `decree-bot` console script: parse, configure logging, run."""
     args = _parser().parse_args(argv)
-    configure_logging(Settings().log_level)
-    if args.command == "check":
-        return _run_check(args)
-    if args.command == "link":
-        return _run_link(args)
-    settings = Settings()
-    if args.command in {"polling", "webhook"}:
-        return _run_telegram(args.command, settings)
-    if args.command is None and settings.token is not None:
-        return _run_telegram("polling", settings)
-    if args.command == "console" or args.command is None:
-        return _run_console(args if args.command else argparse.Namespace(lang=None, mode=None))
-    _parser().print_help()
-    return 2
+    if args.command == "secret":
+        return _run_secret()  # before the settings: it is how one makes good ones
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return _fail(describe_invalid(exc))
+    configure_logging(settings.log_level)
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    return run(args, settings)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.conversation import LANGUAGES
@@ -13,37 +14,34 @@ from bot.operator_texts import OperatorTexts, load_legal_help
 from bot.service import ChatService
 from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
 
-__all__ = ["Parts", "build_parts", "key_secret"]
+__all__ = ["BotIdentity", "Parts", "build_parts", "build_store", "key_secret"]
 
 logger = logging.getLogger(__name__)
 
 
-class Parts:
-    """The service and renderer an adapter needs, and a place for the bot's username."""
+@dataclass(slots=True)
+class BotIdentity:
+    """The bot's username: from the settings, or set once when Telegram tells us who we are."""
 
-    def __init__(self, settings: Settings, *, warn_memory: bool = True) -> None:
-        self.settings = settings
-        self.username: str | None = settings.bot_username
-        self.store = build_store(settings, warn=warn_memory)
-        self.service = ChatService(store=self.store, ttl_seconds=settings.session_ttl)
-        catalogs = load_catalogs()
-        legal_help = load_legal_help(settings.legal_help_file, LANGUAGES)
-        self.renderer = Renderer(
-            catalogs,
-            ext=OperatorTexts(
-                bot_username=lambda: self.username,
-                ttl_seconds=settings.session_ttl,
-                legal_help=legal_help,
-                no_legal_help=lambda lang: catalogs[lang].gettext(LEGAL_HELP_NONE),
-            ),
-        )
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The service and renderer an adapter needs, and who the bot is."""
+
+    settings: Settings
+    identity: BotIdentity
+    store: StateStore
+    service: ChatService
+    renderer: Renderer
 
 
 def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
     """Redis when configured, else the in-memory store (one process only)."""
     if settings.redis_url:
         return RedisStore.from_url(
-            settings.redis_url,
+            settings.redis_url.get_secret_value(),
             ttl_seconds=settings.session_ttl,
             first_version=random_first_version,
         )
@@ -65,5 +63,23 @@ def key_secret(settings: Settings) -> bytes:
 
 
 def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
-    """Everything an adapter needs."""
-    return Parts(settings, warn_memory=warn_memory)
+    """Everything an adapter needs: opens the store, reads the catalogs and the legal help."""
+    identity = BotIdentity(settings.bot_username)
+    store = build_store(settings, warn=warn_memory)
+    catalogs = load_catalogs()
+    renderer = Renderer(
+        catalogs,
+        ext=OperatorTexts(
+            bot_username=lambda: identity.username,
+            ttl_seconds=settings.session_ttl,
+            legal_help=load_legal_help(settings.legal_help_file, LANGUAGES),
+            no_legal_help=lambda lang: catalogs[lang].gettext(LEGAL_HELP_NONE),
+        ),
+    )
+    return Parts(
+        settings=settings,
+        identity=identity,
+        store=store,
+        service=ChatService(store=store, ttl_seconds=settings.session_ttl),
+        renderer=renderer,
+    )

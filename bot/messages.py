@@ -37,7 +37,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 DESCRIPTION = N_(
     "This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks some foreign"
-    " men who apply for a residence permit (ВНЖ) or Russian citizenship for a military document."
+    " men who apply for a residence permit (ВНЖ) or Russian citizenship for one more document:"
+    " about military service in Russia, or about being unfit for it."
     " A few questions with buttons show what it means in your case. The bot is free and does"
     " not ask for names, documents or money."
 )

@@ -242,7 +242,7 @@ def _duplicate(
 def _with_first_message(state: State | None, message_id: int | None) -> State | None:
     if state is None or state.first_message is not None or message_id is None:
         return state
-    return state.model_copy(update={"first_message": message_id})
+    return state.starting_at(message_id)
 
 
 def _language(new: State | None, old: State | None, hint: str | None) -> str:

@@ -212,7 +212,8 @@ class UpdateQueue:
     async def deliver(self, update: JSON, secret: str | SecretDefault | None) -> int | None:
         update_id = update.get("update_id")
         if isinstance(update_id, int) and not isinstance(update_id, bool):
-            self._next_update_id = max(self._next_update_id, update_id + 1)
+            if update_id < 2**31:  # a forged id beyond Telegram's range leaves the counter alone
+                self._next_update_id = max(self._next_update_id, update_id + 1)
             seq, once = update_id, False
         else:
             seq, once = self.new_update_id(), True

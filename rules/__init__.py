@@ -6,22 +6,27 @@ always an input.
 """
 
 from rules.concepts import CONCEPTS
-from rules.decision import RULES_VERSION, decide
+from rules.decision import RULES_VERSION, STALE_AFTER_DAYS, VERY_STALE_AFTER_DAYS, decide
 from rules.facts import FACT_NAMES, AgeBand, Application, Document, Facts, Grounds, Sex
 from rules.finding import Finding, Outcome
-from rules.parameters import DECREE_DATE, LATEST_SOURCE_DATE
+from rules.parameters import DECREE_DATE, PARAMETERS, ParameterTable, Params
 from rules.reasons import CAVEATS, REASONS, Claim
-from rules.sources import SOURCES, Certainty, Source
+from rules.sources import REVIEWED_ON, SEARCHES, SOURCES, SOURCES_AS_OF, Certainty, Search, Source
 
 __all__ = [
     "CAVEATS",
     "CONCEPTS",
     "DECREE_DATE",
     "FACT_NAMES",
-    "LATEST_SOURCE_DATE",
+    "PARAMETERS",
     "REASONS",
+    "REVIEWED_ON",
     "RULES_VERSION",
+    "SEARCHES",
     "SOURCES",
+    "SOURCES_AS_OF",
+    "STALE_AFTER_DAYS",
+    "VERY_STALE_AFTER_DAYS",
     "AgeBand",
     "Application",
     "Certainty",
@@ -31,6 +36,9 @@ __all__ = [
     "Finding",
     "Grounds",
     "Outcome",
+    "ParameterTable",
+    "Params",
+    "Search",
     "Sex",
     "Source",
     "decide",

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rules.parameters import DECREE_DATE, MAX_AGE, MIN_AGE
 
-__all__ = ["FACT_NAMES", "AgeBand", "Application", "Document", "Facts", "Grounds", "Sex"]
+__all__ = [
+    "FACT_NAMES",
+    "SERVICE_ANSWER_DAY",
+    "AgeBand",
+    "Application",
+    "Document",
+    "Facts",
+    "Grounds",
+    "Sex",
+]
 
 
 class Sex(StrEnum):
@@ -46,13 +56,21 @@ class Grounds(StrEnum):
 
 
 class Document(StrEnum):
-    """Documents that may satisfy the requirement."""
+    """Documents a man may hold. All but the last are Russian: the sources describe papers from
+    Russia's armed forces, МЧС, a Russian selection point or военкомат (S4, S5)."""
 
     MILITARY_CONTRACT = "military_contract"
     EMERGENCY_CONTRACT = "emergency_contract"
     DISCHARGE_EXTRACT = "discharge_extract"
     UNFITNESS_DECISION = "unfitness_decision"
+    #: Service in Russia's armed forces or МЧС that ended before 24 Feb 2022.
     SERVICE_BEFORE_2022_02_24 = "service_before_2022_02_24"
+    #: A military ID, discharge or unfitness paper from another country's army.
+    FOREIGN_MILITARY_DOCUMENT = "foreign_military_document"
+
+
+#: The day named by the answer SERVICE_BEFORE_2022_02_24 (compared with the dated cut-off).
+SERVICE_ANSWER_DAY = date(2022, 2, 24)
 
 
 STATELESS = "stateless"
@@ -92,7 +110,12 @@ class Facts(BaseModel):
         return self
 
     def band(self) -> AgeBand | None:
-        """The age band, from `age_band` or from `age` (the 18 and 65 limits are inclusive)."""
+        """The age band, from `age_band` or from `age` (the 18 and 65 limits are inclusive).
+
+        The bands are the bot's answers and name their limits in their labels, so they keep the
+        limits of the decree's date. Were a limit amended, the bot would need new bands; an
+        exact age is judged by the limits of the answer's day (`in_scope_by_age`).
+        """
         if self.age is None:
             return self.age_band
         if self.age < MIN_AGE.on(DECREE_DATE):

@@ -50,7 +50,9 @@ REASONS: dict[str, Claim] = {
     ),
     "age_over_65": Claim(("S4", "S7"), _H, "Over 65: outside the range (residence permit)."),
     "age_over_65_citizenship": Claim(
-        ("S7", "S14"), _M, "Over 65: the range for citizenship rests on one outlet and a blog."
+        ("S7", "S10", "S14"),
+        _M,
+        "Over 65: the range for citizenship rests on two outlets (NSN, Nakanune) and a blog.",
     ),
     # Legal capacity.
     "legal_capacity_full": Claim(("S4", "S7"), _H, "Only people with legal capacity."),
@@ -61,7 +63,10 @@ REASONS: dict[str, Claim] = {
         ("S2",), _M, "Separate rules for Ukraine exist; their content is unknown."
     ),
     "citizenship_kz_md_residence_permit": Claim(
-        ("S2",), _M, "Kazakhstan, Moldova: only citizenship applications are covered."
+        ("S2", "S4"),
+        _L,
+        "Kazakhstan, Moldova, residence permit: one family (S2) says it is not covered; the"
+        " Interior Ministry (S4) names no exception. Unclear; confirm with the migration office.",
     ),
     "citizenship_kz_md_citizenship": Claim(
         ("S2",), _M, "Kazakhstan, Moldova: citizenship applications are covered."
@@ -80,7 +85,10 @@ REASONS: dict[str, Claim] = {
     "grounds_long_residence": Claim(("S1", "S3"), _M, "Long residence is a covered ground."),
     "grounds_family": Claim(("S1", "S3"), _M, "Family grounds are covered (no official list)."),
     "grounds_highly_qualified_specialist": Claim(
-        ("S2", "S3"), _M, "Highly qualified specialists are exempt (one family of outlets)."
+        ("S2", "S3"),
+        _L,
+        "Highly qualified specialists are reported exempt by one family of outlets only; the"
+        " Interior Ministry does not mention it. Unclear.",
     ),
     "grounds_study": Claim(
         ("S2", "S3", "S13"), _L, "Some study-based applicants are exempt; who exactly is disputed."
@@ -98,7 +106,7 @@ REASONS: dict[str, Claim] = {
         _M,
         "Unfitness or service ended before 24 Feb 2022 (one outlet); or the servicemen's route.",
     ),
-    "document_held": Claim(("S4",), _H, "One of the person's documents is on the list."),
+    "document_held": Claim(("S4",), _H, "One of the person's Russian documents is on the list."),
     "document_held_emergency_contract": Claim(
         ("S2", "S5"),
         _M,
@@ -106,7 +114,15 @@ REASONS: dict[str, Claim] = {
     ),
     "document_none": Claim(("S4",), _H, "The person has none of the listed documents."),
     "document_needs_discharge_extract": Claim(
-        ("S4", "S5"), _M, "Past service is proved by the discharge extract."
+        ("S4", "S5"),
+        _M,
+        "Past service in Russia's armed forces or МЧС is proved by the discharge extract.",
+    ),
+    "document_foreign_military": Claim(
+        ("S4", "S5"),
+        _L,
+        "Only a paper from another country's army is held. No source says whether it counts;"
+        " S5 speaks of discharge from Russia's forces or МЧС. The migration office decides.",
     ),
     # Missing facts.
     "facts_missing": Claim((), _L, "Some facts are not known yet."),
@@ -119,7 +135,9 @@ CAVEATS: dict[str, Claim] = {
     "standard_documents_still_needed": Claim(
         ("S5",), _H, "The usual documents are still needed besides the military one."
     ),
-    "contract_at_least_one_year": Claim(("S2", "S4"), _H, "A contract must last a year or more."),
+    "contract_at_least_one_year": Claim(
+        ("S2", "S4", "S5"), _H, "A contract must last a year or more."
+    ),
     "unfitness_via_selection_point": Claim(
         ("S2", "S4", "S5", "S7"),
         _M,
@@ -138,10 +156,20 @@ CAVEATS: dict[str, Claim] = {
     "age_boundary": Claim(
         ("S4", "S7"), _M, "It is not clear on which date age counts, or whether 65 is included."
     ),
-    "service_in_other_army": Claim(
-        ("S4",), _L, "It is not known whether service in another country's army counts."
+    "age_at_application": Claim(
+        ("S4", "S7"),
+        _M,
+        "Under 18 now: the requirement applies to an application made at 18 or older.",
+    ),
+    "rules_not_reviewed_recently": Claim(
+        (),
+        _L,
+        "More than 180 days since a maintainer last searched for newer sources (REVIEWED_ON).",
     ),
     "highly_qualified_specialist_meaning": Claim(
-        ("S2", "S3"), _L, "It is not known whether this means the formal ВКС work status."
+        ("S2", "S3"),
+        _L,
+        "It is not known whether this means the formal ВКС work status (with its salary"
+        " threshold).",
     ),
 }

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-__all__ = ["SOURCES", "Certainty", "Source", "weakest"]
+__all__ = [
+    "REVIEWED_ON",
+    "SEARCHES",
+    "SOURCES",
+    "SOURCES_AS_OF",
+    "Certainty",
+    "Search",
+    "Source",
+    "weakest",
+]
 
 
 class Certainty(StrEnum):
@@ -139,7 +148,8 @@ SOURCES: dict[str, Source] = {
             "Nakanune.ru",
             date(2025, 11, 6),
             "https://www.nakanune.ru/news/2025/11/6/22845071/",
-            "Belarus not covered.",
+            "Belarus not covered; men aged 18 to 65 under the citizenship regulation (legal audit"
+            " of December 2026, part B5).",
             _M,
         ),
         Source(
@@ -192,3 +202,85 @@ SOURCES: dict[str, Source] = {
         ),
     )
 }
+
+#: The newest source the rules rest on: the Interior Ministry's clarification (S4).
+SOURCES_AS_OF = date(2025, 12, 13)
+
+#: The day a maintainer last searched for sources newer than SOURCES_AS_OF (see SEARCHES).
+#: Stamp it only after searching; answers given long after it carry a caveat and lose certainty.
+REVIEWED_ON = date(2026, 12, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """One search for newer sources: where, what was asked, and what came back."""
+
+    corpus: str
+    query: str
+    found: str
+
+
+#: The searches behind REVIEWED_ON, made on that day with the project's search tool (stored
+#: public pages, documentation and issue threads; no live web). The stored pages seem to end
+#: in about March 2026, so "nothing new" means nothing new *there*: check
+#: publication.pravo.gov.ru and the Interior Ministry's site before relying on a rule.
+SEARCHES: tuple[Search, ...] = (
+    Search(
+        "pages",
+        "указ 821 военная служба ВНЖ",
+        "Only known items: S1, S13, S14 (blog, 28 Nov 2025). Nothing dated after 13 Dec 2025.",
+    ),
+    Search(
+        "pages",
+        "указ 821 разъяснение МВД иностранцы контракт",
+        "Nothing on Decree 821; unrelated Interior Ministry drafts (2024).",
+    ),
+    Search(
+        "pages",
+        "decree 821 residence permit military service foreigners 2026",
+        "Only the S14 blog and older items on earlier decrees (2023, 2024).",
+    ),
+    Search(
+        "pages",
+        "указ 821 МЧС контракт вид на жительство",
+        "Nothing on Decree 821; МЧС housing orders unrelated to it.",
+    ),
+    Search(
+        "pages",
+        "иностранцы ВНЖ контракт с Минобороны справка о негодности 2026",
+        "S4 (13 Dec 2025), S5, S1, the S14 blog; RBC of 5 Nov 2025 also says the decree takes"
+        " effect on publication (not yet cited; it would support decree_in_force). An undated"
+        " local Interior Ministry page on contract service in general. Nothing newer.",
+    ),
+    Search(
+        "pages",
+        "Указ Президента 821 изменения продление временный порядок гражданство",
+        "No amendment, extension or end date; only the 5 Nov 2025 announcement (S12).",
+    ),
+    Search(
+        "pages",
+        "указ 821 Казахстан Молдова вид на жительство исключение",
+        "No source on Kazakhstan or Moldova under Decree 821 beyond S2; only Kazakhstan's own"
+        " residence rules (March 2026), which are unrelated.",
+    ),
+    Search(
+        "pages",
+        "военный билет иностранного государства служба в армии своей страны ВНЖ указ 821",
+        "No source says whether papers from another country's army count. S4 repeated.",
+    ),
+    Search(
+        "pages",
+        "migrants Russia residence permit army contract requirement Tajik Uzbek 2026 news",
+        "Republications of S2 (13 Dec 2025) and aggregators (S15). Nothing newer.",
+    ),
+    Search(
+        "docs",
+        "decree 821 Russia foreigners army contract residence permit",
+        "Nothing relevant: general pages on Law 115-ФЗ and unrelated gists.",
+    ),
+    Search(
+        "issues",
+        "указ 821 ВНЖ военная служба",
+        "Nothing relevant: unrelated issue threads.",
+    ),
+)

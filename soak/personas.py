@@ -22,6 +22,7 @@ from bot.conversation.result import result_reply
 from bot.i18n import Renderer
 from rules import Application, Finding, Grounds
 from rules.concepts import accepted_documents
+from rules.parameters import PARAMETERS
 
 __all__ = ["TELEGRAM_CODES", "Persona", "asked_facts", "expected_result", "make_persona"]
 
@@ -81,7 +82,7 @@ class Persona:
 
 
 def _documents(rng: random.Random, application: str) -> list[str]:
-    accepted, _ = accepted_documents(Application(application))
+    accepted = accepted_documents(Application(application), PARAMETERS.on(date.today()))
     if not accepted or rng.random() < 0.5:
         return []
     return [rng.choice(accepted).value]

@@ -45,8 +45,8 @@ from tests.redis_server import RedisServer
 __all__ = ["main"]
 
 USER_BASE = 7_400_000_000
-KEY_SECRET = "soak-key-secret-soak-key-secret"  # noqa: S105 - a throwaway test secret
-WEBHOOK_SECRET = "soak-webhook-secret"  # noqa: S105 - a throwaway test secret
+KEY_SECRET = "soak-key-secret-soak-key-secret-soak"  # noqa: S105 - a throwaway test secret
+WEBHOOK_SECRET = "soak-webhook-secret-soak-webhook-secret"  # noqa: S105 - a throwaway test secret
 WEBHOOK_PATH = "/telegram"
 BOT_USERNAME = "decree_test_bot"
 PACE_PREFIX = "dcb:p:"

@@ -57,6 +57,10 @@ GOOD_RUNS = {
     "on-2025-11-05": Run(("--on", "2025-11-05"), json.dumps(AFFECTED_FACTS)),
     "entry-point": Run(("--on", "2025-12-20"), json.dumps(AFFECTED_FACTS), entry_point=True),
     "woman": Run(("--on", "2025-12-20"), '{"sex": "female"}'),
+    "unknown-application": Run(
+        ("--on", "2026-12-02"),
+        json.dumps({**AFFECTED_FACTS, "application": None, "unknown": ["application"]}),
+    ),
 }
 
 #: Bad input -> strings stderr must contain: the field and the values it allows.
@@ -84,6 +88,14 @@ BAD_RUNS: dict[str, tuple[Run, tuple[str, ...]]] = {
     "inconsistent age and band": (
         Run(("--on", "2025-12-20"), '{"age": 17, "age_band": "18_to_65"}'),
         ("age_band", "under_18"),
+    ),
+    "unknown sex": (
+        Run(("--on", "2025-12-20"), '{"unknown": ["sex"]}'),
+        ("unknown", "sex", "application", "grounds", "documents"),
+    ),
+    "unknown but given": (
+        Run(("--on", "2025-12-20"), '{"grounds": "family", "unknown": ["grounds"]}'),
+        ("unknown", "grounds"),
     ),
     "bad --on date": (Run(("--on", "2025-02-30"), "{}"), ("--on", "YYYY-MM-DD")),
     "unreadable --facts file": (Run(("--facts", "no-such-file.json"), ""), ("facts",)),
@@ -169,6 +181,30 @@ class TestGoodInput:
         assert isinstance(output, dict)
         assert output["outcome"] == "not_affected"
         assert output["missing"] == []
+
+
+class TestUnknownFields:
+    """`"unknown": [...]` adds `branches`; the top-level keys keep their meaning."""
+
+    def test_one_branch_per_application_type(self, results: dict[str, Result]) -> None:
+        """A Tajik man with no document, application unknown: affected and not met either way."""
+        output = _one_json_object(results["unknown-application"])
+        assert isinstance(output, dict)
+        assert output["outcome"] == "affected"
+        assert output["requirement_met"] is False
+        branches = output["branches"]
+        assert [b["when"] for b in branches] == [
+            [{"application": "residence_permit"}],
+            [{"application": "citizenship"}],
+        ]
+        for branch in branches:
+            assert (branch["outcome"], branch["requirement_met"]) == ("affected", False)
+            facts = {**AFFECTED_FACTS, **branch["when"][0]}
+            expected = _finding_json(facts, date(2026, 12, 2))
+            assert isinstance(expected, dict)
+            assert branch["certainty"] == expected["certainty"]
+        without = {k: v for k, v in output.items() if k != "branches"}
+        assert set(without) == set(_finding_json(AFFECTED_FACTS, date(2026, 12, 2)))  # type: ignore[arg-type]
 
 
 def _bad_params() -> list[object]:

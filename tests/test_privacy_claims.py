@@ -24,7 +24,7 @@ from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import MAX_BODY, WebhookServer, parse_update
 from bot.compose import build_parts, build_store, key_secret
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from bot.conversation import (
     Answer,
     Start,
@@ -378,7 +378,7 @@ def test_webhook_needs_a_secret() -> None:
         webhook_url="http://127.0.0.1:1/telegram",
         _env_file=None,
     )
-    with pytest.raises(SystemExit):
+    with pytest.raises(StartupError, match="DECREEBOT_WEBHOOK_SECRET"):
         asyncio.run(serve_webhook(build_parts(settings, warn_memory=False), key_secret=b"k",
                                   stop=asyncio.Event()))  # fmt: skip
 

@@ -21,7 +21,14 @@ from bot.conversation.events import (
     Text,
     TypeCountry,
 )
-from bot.conversation.machine import Transition, facts_of, negotiate, screen, transition
+from bot.conversation.machine import (
+    Transition,
+    facts_of,
+    negotiate,
+    screen,
+    transition,
+    unknown_of,
+)
 from bot.conversation.replies import Bullets, Button, Country, Ext, Msg, Pair, Reply
 from bot.conversation.state import LANGUAGES, SCHEMA, Mode, State, Step, decode, encode
 
@@ -62,4 +69,5 @@ __all__ = [
     "parse_payload",
     "screen",
     "transition",
+    "unknown_of",
 ]

@@ -1,4 +1,4 @@
-"""Callback data: the short strings inline buttons send back, and the events they mean.
+"""Callback data: the short strings inline buttons send back, built and read in this one place.
 
 Formats (all well under Telegram's 64 bytes):
     lang=tg                 choose a language
@@ -7,6 +7,8 @@ Formats (all well under Telegram's 64 bytes):
     c7:type=citizenship     type the country instead
     e9:grounds              change one answer (from the review)
     nav:back | nav:restart | nav:review | nav:result | nav:why | nav:share
+Screens ask for a button's data here (`answer_data`, `edit_data`, `NAV_*`...) and never
+format one themselves, so `decode_button` reads back exactly what was written.
 Anything else is None: forged or outdated data is ignored politely, never trusted.
 """
 
@@ -23,15 +25,60 @@ from bot.conversation.events import (
     SetMode,
     TypeCountry,
 )
-from bot.conversation.questions import BY_CODE
+from bot.conversation.questions import BY_CODE, BY_FIELD, Question
 from bot.conversation.state import LANGUAGES, Mode
 
-__all__ = ["MAX_DATA", "decode_button"]
+__all__ = [
+    "MAX_DATA",
+    "NAV_BACK",
+    "NAV_RESTART",
+    "NAV_RESULT",
+    "NAV_REVIEW",
+    "NAV_SHARE",
+    "NAV_WHY",
+    "answer_data",
+    "decode_button",
+    "edit_data",
+    "language_data",
+    "mode_data",
+    "type_country_data",
+]
 
 #: Telegram's limit for callback data, in bytes.
 MAX_DATA = 64
+NAV_BACK = "nav:back"
+NAV_RESTART = "nav:restart"
+NAV_REVIEW = "nav:review"
+NAV_RESULT = "nav:result"
+NAV_WHY = "nav:why"
+NAV_SHARE = "nav:share"
 _NAV = frozenset({"review", "result", "why", "share"})
-_FIELDS = frozenset(q.field for q in BY_CODE.values())
+_TYPE_COUNTRY = "type=citizenship"
+
+
+def language_data(lang: str) -> str:
+    """The data of the button that chooses `lang`."""
+    return f"lang={lang}"
+
+
+def mode_data(mode: Mode) -> str:
+    """The data of the button that chooses `mode`."""
+    return f"mode={mode.value}"
+
+
+def answer_data(question: Question, turn: int, value: str) -> str:
+    """The data of an answer button: `value` for `question`, shown at `turn`."""
+    return f"{question.code}{turn}:{question.field}={value}"
+
+
+def type_country_data(question: Question, turn: int) -> str:
+    """The data of the button that asks to type the country instead."""
+    return f"{question.code}{turn}:{_TYPE_COUNTRY}"
+
+
+def edit_data(turn: int, field: str) -> str:
+    """The data of the button that changes the answer `field`, shown at `turn`."""
+    return f"e{turn}:{field}"
 
 
 def decode_button(data: str) -> Event | None:
@@ -51,12 +98,12 @@ def decode_button(data: str) -> Event | None:
     if turn is None:
         return None
     if head[0] == "e":
-        return Edit(turn, tail) if tail in _FIELDS else None
+        return Edit(turn, tail) if tail in BY_FIELD else None
     question = BY_CODE.get(head[0])
     if question is None:
         return None
     field, eq, value = tail.partition("=")
-    if field == "type" and value == "citizenship" and question.fact == "citizenship":
+    if tail == _TYPE_COUNTRY and question.fact == "citizenship":
         return TypeCountry(turn)
     if not eq or field != question.field or not value:
         return None
@@ -74,6 +121,7 @@ def _choice(data: str) -> Event | None:
 
 
 def _turn(text: str) -> int | None:
-    if not text.isdigit() or len(text) > 9:
+    # ASCII only: "²" and "٢" are digits to str.isdigit, and int() refuses some of them.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         return None
     return int(text)

@@ -12,9 +12,9 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date
 
-from pydantic import ValidationError
-
-from bot.conversation.countries import match_country
+from bot.conversation.branches import branching_reply, branching_share, branching_why
+from bot.conversation.codec import answer_data, type_country_data
+from bot.conversation.countries import ISO_CODES, STATELESS, match_country
 from bot.conversation.deeplink import parse_payload
 from bot.conversation.events import (
     Answer,
@@ -31,7 +31,7 @@ from bot.conversation.events import (
     Text,
     TypeCountry,
 )
-from bot.conversation.questions import question_for
+from bot.conversation.questions import BY_FIELD, DONT_KNOW, UNKNOWN, Question, question_for
 from bot.conversation.replies import N_, Bullets, Button, Country, Msg, Reply
 from bot.conversation.result import result_reply, share_replies, why_reply
 from bot.conversation.screens import (
@@ -44,9 +44,18 @@ from bot.conversation.screens import (
 )
 from bot.conversation.state import LANGUAGES, Mode, State, Step
 from bot.conversation.texts import DOCUMENT_TEXT
-from rules import Facts, Finding, decide
+from rules import Document, Facts
+from rules.possibilities import MAX_UNKNOWN, Possibilities, possibilities
 
-__all__ = ["REVIEW_FROM", "Transition", "facts_of", "negotiate", "screen", "transition"]
+__all__ = [
+    "REVIEW_FROM",
+    "Transition",
+    "facts_of",
+    "negotiate",
+    "screen",
+    "transition",
+    "unknown_of",
+]
 
 #: With this many answers or more, the answers are shown for checking before the result.
 REVIEW_FROM = 3
@@ -71,20 +80,39 @@ def negotiate(language_code: str | None) -> str | None:
 
 
 def facts_of(state: State) -> Facts:
-    """The facts for the rules, from the stored answers."""
-    answers = dict(state.answers)
-    if answers.get("documents") == "none":
-        answers["documents"] = []
-    elif isinstance(answers.get("documents"), str):
-        answers["documents"] = [str(answers["documents"])]
+    """The facts for the rules, from the stored answers ("I don't know" leaves a fact out)."""
+    answers = {
+        field: BY_FIELD[field].stored(value)
+        if field in BY_FIELD and isinstance(value, str)
+        else value
+        for field, value in state.answers.items()
+        if value != UNKNOWN
+    }
     return Facts.model_validate(answers)
 
 
+def unknown_of(state: State) -> frozenset[str]:
+    """The fields answered "I don't know"."""
+    return frozenset(field for field, value in state.answers.items() if value == UNKNOWN)
+
+
 @functools.lru_cache(maxsize=4096)
-def _decide(facts: Facts, today: date) -> Finding:
-    """`decide`, remembered: it is pure, and people give the same few answers (it was most of
-    a transition's cost)."""
-    return decide(facts, on=today)
+def _judge(facts: Facts, unknown: frozenset[str], today: date) -> Possibilities:
+    """`decide` for each possible answer to the unknown fields (just `decide` without any),
+    remembered: it is pure, and people give the same few answers (it was most of a
+    transition's cost)."""
+    return possibilities(facts, unknown, on=today)
+
+
+def _judged(state: State, today: date) -> Possibilities:
+    """The rules' answer for the state's answers; ValueError if they cannot be read."""
+    return _judge(facts_of(state), unknown_of(state), today)
+
+
+def _offers_unknown(state: State, question: Question) -> bool:
+    """Whether "I don't know" is an answer to `question` here."""
+    mode = state.mode or Mode.SELF
+    return mode in question.unknown_in and len(unknown_of(state) - {question.field}) < MAX_UNKNOWN
 
 
 def transition(
@@ -100,8 +128,8 @@ def transition(
     if state is None:
         return _without_state(event, today=today, hint=hint)
     try:
-        facts_of(state)
-    except ValidationError:
+        _judged(state, today)
+    except ValueError:  # pydantic's ValidationError too: stored answers that no longer fit
         return _start(None, Start(hint=hint or state.lang), today=today, notice=_LOST)
     return _dispatch(state, event, today)
 
@@ -137,44 +165,50 @@ def _start(
 ) -> Transition:
     preset = parse_payload(event.payload)
     lang = preset.lang or negotiate(event.hint) or (old.lang if old else None)
+    mode = preset.mode or (old.mode if old else None)
     state = State.fresh(
         lang=lang,
-        mode=preset.mode or (old.mode if old else None),
+        mode=mode,
         org=preset.org or (old.org if old else None),
+        # A new conversation starts at the language picker, or at the mode picker.
+        step=Step.LANGUAGE if lang is None or mode is not None else Step.MODE,
         turn=(old.turn + 1) if old else 1,
         first_message=old.first_message if old else None,
     )
     head = (Reply((Msg(notice),)),) if notice else ()
     if state.lang is None:
-        moved = state.model_copy(update={"step": Step.LANGUAGE})
-        return Transition(moved, (*head, language_picker()))
+        return Transition(state, (*head, language_picker()))
     if state.mode is None:
-        moved = state.model_copy(update={"step": Step.MODE})
-        return Transition(moved, (*head, introduction(), mode_picker()))
+        return Transition(state, (*head, introduction(), mode_picker()))
     moved, replies = _advance(state, today, edit=False)
     return Transition(moved, (*head, introduction(state.mode), *replies))
 
 
 def _advance(state: State, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
     """Ask the first missing fact; with none missing, review the answers or show the result."""
-    finding = _decide(facts_of(state), today)
-    if finding.missing:
-        return _ask(state, finding.missing[0], today, edit=edit)
+    judged = _judged(state, today)
+    if judged.finding.missing:
+        return _ask(state, judged.finding.missing[0], today, edit=edit)
     if len(state.answers) >= REVIEW_FROM and state.step is not Step.REVIEW:
-        moved = state.model_copy(
-            update={"step": Step.REVIEW, "turn": state.turn + 1, "asking": None}
-        )
+        moved = state.at(Step.REVIEW)
         return moved, (replace(review(moved), edit=edit),)
-    return _result(state, finding, edit=edit)
+    return _result(state, judged, edit=edit)
 
 
-def _result(state: State, finding: Finding, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
-    moved = state.model_copy(update={"step": Step.RESULT, "turn": state.turn + 1, "asking": None})
-    return moved, (replace(result_reply(finding, moved), edit=edit),)
+def _result(state: State, judged: Possibilities, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
+    moved = state.at(Step.RESULT)
+    return moved, (replace(_result_reply(judged, moved), edit=edit),)
+
+
+def _result_reply(judged: Possibilities, state: State) -> Reply:
+    """The result: one finding, or the branches when some answers are unknown."""
+    if judged.unknown:
+        return branching_reply(judged, state)
+    return result_reply(judged.finding, state)
 
 
 def _ask(state: State, fact: str, today: date, *, edit: bool) -> tuple[State, tuple[Reply, ...]]:
-    moved = state.model_copy(update={"step": Step.QUESTION, "asking": fact, "turn": state.turn + 1})
+    moved = state.at(Step.QUESTION, asking=fact)
     return moved, (_question(moved, today, edit=edit),)
 
 
@@ -184,17 +218,20 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
     parts = [Msg(question.text[mode])]
     options = question.options
     if question.fact == "documents":
-        # Offer only what counts for this application, each with its official name.
-        accepted = [d.value for d in _decide(facts_of(state), today).accepted_documents]
-        options = tuple(o for o in options if o.value in accepted or o.value == "none")
+        # Offer only what counts for this application, each with its official name, and the
+        # two answers that are always possible: papers from another army, and none.
+        accepted = [d.value for d in _judged(state, today).finding.accepted_documents]
+        always = {Document.FOREIGN_MILITARY_DOCUMENT.value, "none"}
+        options = tuple(o for o in options if o.value in accepted or o.value in always)
         names = Bullets(tuple(Msg(DOCUMENT_TEXT[value]) for value in accepted))
         parts = [Msg.of(question.text[mode], documents=names)]
     if question.hint:
         parts.append(Msg(question.hint))
-    prefix = f"{question.code}{state.turn}:"
-    buttons = [Button(o.label, f"{prefix}{question.field}={o.value}") for o in options]
+    buttons = [Button(o.label, answer_data(question, state.turn, o.value)) for o in options]
     if question.fact == "citizenship":
-        buttons.append(Button(Msg(N_("Another country")), f"{prefix}type=citizenship"))
+        buttons.append(Button(Msg(N_("Another country")), type_country_data(question, state.turn)))
+    if _offers_unknown(state, question):
+        buttons.append(Button(Msg(DONT_KNOW), answer_data(question, state.turn, UNKNOWN)))
     rows = tuple(
         tuple(buttons[i : i + question.per_row]) for i in range(0, len(buttons), question.per_row)
     )
@@ -213,7 +250,7 @@ def _render(state: State, today: date, *, edit: bool) -> Reply:
         return Reply((Msg(_TYPE_COUNTRY),), (nav_row(),), edit=edit)
     if state.step is Step.REVIEW:
         return replace(review(state), edit=edit)
-    return replace(result_reply(_decide(facts_of(state), today), state), edit=edit)
+    return replace(_result_reply(_judged(state, today), state), edit=edit)
 
 
 def screen(state: State, today: date) -> Reply | None:
@@ -223,8 +260,8 @@ def screen(state: State, today: date) -> Reply | None:
     pressed message it shows what that reply showed, and changes nothing if it did arrive.
     """
     try:
-        facts_of(state)
-    except ValidationError:
+        _judged(state, today)
+    except ValueError:
         return None
     return _render(state, today, edit=True)
 
@@ -234,9 +271,7 @@ def _stale(state: State, today: date) -> Transition:
 
 
 def _on_answer(state: State, event: Answer, today: date) -> Transition:
-    value: str | list[str] = event.value
-    if event.field == "documents":
-        value = [] if event.value == "none" else [event.value]
+    value = BY_FIELD[event.field].stored(event.value)
     asking = state.asking and question_for(state.asking)
     current = (
         state.step in {Step.QUESTION, Step.COUNTRY_TEXT}
@@ -248,18 +283,20 @@ def _on_answer(state: State, event: Answer, today: date) -> Transition:
         if state.answers.get(event.field) == value:
             return Transition(state, ())  # a double press of the answer already taken
         return _stale(state, today)
+    if event.value == UNKNOWN and not (asking and _offers_unknown(state, asking)):
+        return _stale(state, today)  # not offered here: a forged press
     return _apply(state, event.field, value, today)
 
 
 def _apply(state: State, field: str, value: str | list[str], today: date) -> Transition:
+    if field == "citizenship" and value != STATELESS and value not in ISO_CODES:
+        return _stale(state, today)  # a forged code ("XX"): only real countries are stored
     answers = {**state.answers, field: value}
     fact = state.asking or field
-    candidate = state.model_copy(
-        update={"answers": answers, "path": (*[f for f in state.path if f != fact], fact)}
-    )
+    candidate = state.answered(answers, (*[f for f in state.path if f != fact], fact))
     try:
-        facts_of(candidate)
-    except ValidationError:
+        _judged(candidate, today)
+    except ValueError:
         return _stale(state, today)  # a forged value: ask the current question again
     moved, replies = _advance(candidate, today, edit=True)
     return Transition(moved, replies)
@@ -286,26 +323,26 @@ def _on_text(state: State, event: Text, today: date) -> Transition:
 def _on_type_country(state: State, event: TypeCountry, today: date) -> Transition:
     if state.step is not Step.QUESTION or state.asking != "citizenship" or event.turn != state.turn:
         return _stale(state, today)
-    moved = state.model_copy(update={"step": Step.COUNTRY_TEXT, "turn": state.turn + 1})
+    moved = state.at(Step.COUNTRY_TEXT, asking=state.asking)
     return Transition(moved, (_render(moved, today, edit=True),))
 
 
 def _on_back(state: State, today: date) -> Transition:
     if state.step is Step.RESULT and len(state.answers) >= REVIEW_FROM:
-        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        moved = state.at(Step.REVIEW)
         return Transition(moved, (review(moved),))
     if state.path:
         previous = state.path[-1]
         field = question_for(previous).field
         answers = {k: v for k, v in state.answers.items() if k != field}
-        moved = state.model_copy(update={"answers": answers, "path": state.path[:-1]})
+        moved = state.answered(answers, state.path[:-1])
         moved, replies = _ask(moved, previous, today, edit=True)
         return Transition(moved, replies)
     if state.step in {Step.QUESTION, Step.COUNTRY_TEXT}:
-        moved = state.model_copy(update={"step": Step.MODE, "turn": state.turn + 1, "asking": None})
+        moved = state.at(Step.MODE)
         return Transition(moved, (_render(moved, today, edit=True),))
     if state.step is Step.MODE:
-        moved = state.model_copy(update={"step": Step.LANGUAGE, "turn": state.turn + 1})
+        moved = state.at(Step.LANGUAGE)
         return Transition(moved, (_render(moved, today, edit=True),))
     return Transition(state, (_render(state, today, edit=False),))
 
@@ -327,19 +364,19 @@ def _on_restart(state: State, today: date) -> Transition:
 def _on_language(state: State, event: SetLanguage, today: date) -> Transition:
     if event.lang is None:
         return Transition(state, (language_picker(),))
-    moved = state.model_copy(update={"lang": event.lang})
+    moved = state.speaking(event.lang)
     if state.step is not Step.LANGUAGE:
         return Transition(moved, (_render(moved, today, edit=True),))
     intro = replace(introduction(moved.mode), edit=True)  # the welcome takes the picker's place
     if moved.mode is None:
-        moved = moved.model_copy(update={"step": Step.MODE, "turn": state.turn + 1})
+        moved = moved.at(Step.MODE)
         return Transition(moved, (intro, mode_picker()))
     advanced, replies = _advance(moved, today, edit=False)
     return Transition(advanced, (intro, *replies))
 
 
 def _on_mode(state: State, event: SetMode, today: date) -> Transition:
-    moved = state.model_copy(update={"mode": Mode(event.mode)})
+    moved = state.asked_for(Mode(event.mode))
     if state.step in {Step.LANGUAGE, Step.MODE}:
         advanced, replies = _advance(moved, today, edit=True)
         return Transition(advanced, replies)
@@ -349,28 +386,30 @@ def _on_mode(state: State, event: SetMode, today: date) -> Transition:
 def _on_edit(state: State, event: Edit, today: date) -> Transition:
     if state.step not in {Step.REVIEW, Step.RESULT} or event.turn != state.turn:
         return _stale(state, today)
-    fact = "age" if event.field == "age_band" else event.field
+    fact = BY_FIELD[event.field].fact
     if event.field not in state.answers:
         return _stale(state, today)
     answers = {k: v for k, v in state.answers.items() if k != event.field}
-    moved = state.model_copy(
-        update={"answers": answers, "path": tuple(f for f in state.path if f != fact)}
-    )
+    moved = state.answered(answers, tuple(f for f in state.path if f != fact))
     moved, replies = _ask(moved, fact, today, edit=True)
     return Transition(moved, replies)
 
 
 def _on_nav(state: State, event: Nav, today: date) -> Transition:
-    finding = _decide(facts_of(state), today)
+    judged = _judged(state, today)
+    finding = judged.finding
     if event.to == "review" and state.step is Step.RESULT:
-        moved = state.model_copy(update={"step": Step.REVIEW, "turn": state.turn + 1})
+        moved = state.at(Step.REVIEW)
         return Transition(moved, (review(moved),))
     if event.to == "result" and state.step is Step.REVIEW and not finding.missing:
-        moved, replies = _result(state, finding, edit=True)
+        moved, replies = _result(state, judged, edit=True)
         return Transition(moved, replies)
     if event.to == "why" and state.step is Step.RESULT:
-        return Transition(state, (why_reply(finding, state),))
+        why = branching_why(judged, state) if judged.unknown else why_reply(finding, state)
+        return Transition(state, (why,))
     if event.to == "share" and state.step is Step.RESULT:
+        if judged.unknown:
+            return Transition(state, branching_share(judged, state))
         return Transition(state, share_replies(finding, state.answers.get("application")))
     return _stale(state, today)
 

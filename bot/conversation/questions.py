@@ -13,7 +13,24 @@ from bot.conversation.countries import COMMON
 from bot.conversation.replies import N_, Country, Msg
 from bot.conversation.state import Mode
 
-__all__ = ["QUESTIONS", "Option", "Question", "answer_label", "in_question_order", "question_for"]
+__all__ = [
+    "BY_CODE",
+    "BY_FIELD",
+    "DONT_KNOW",
+    "QUESTIONS",
+    "UNKNOWN",
+    "Option",
+    "Question",
+    "answer_label",
+    "in_question_order",
+    "question_for",
+]
+
+
+#: The stored value and button value of "I don't know", for the fields the rules can branch on.
+UNKNOWN = "unknown"
+#: Its label: the last answer button of those questions.
+DONT_KNOW = N_("I don't know")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +57,23 @@ class Question:
     per_row: int = 1
     #: An explanation under the question, the same in every mode.
     hint: str | None = None
+    #: Answered with a list (of documents held): "none" is the empty list.
+    listed: bool = False
+    #: The modes in which "I don't know" is offered (someone asking for another person may
+    #: not know his age; anyone may not know the application, grounds or documents).
+    unknown_in: frozenset[Mode] = frozenset()
+
+    def stored(self, value: str) -> str | list[str]:
+        """The stored answer for the button value `value` (the field's value in `check`)."""
+        if not self.listed or value == UNKNOWN:
+            return value
+        return [] if value == "none" else [value]
+
+    def button_value(self, stored: str | list[str]) -> str:
+        """The button value of a stored answer: the inverse of `stored`."""
+        if isinstance(stored, str):
+            return stored
+        return stored[0] if stored else "none"
 
 
 def _o(value: str, label: str) -> Option:
@@ -73,11 +107,13 @@ QUESTIONS: dict[str, Question] = {
                 Mode.NGO: N_("How old is the person?"),
             },
             options=(
-                _o("under_18", N_("Under 18")),
+                _o("under_18", N_("Not yet 18")),
                 _o("18_to_65", N_("18 to 65")),
                 _o("over_65", N_("Over 65")),
             ),
             per_row=3,
+            unknown_in=frozenset({Mode.RELATIVE, Mode.NGO}),
+            hint=N_("Count the age on the day the application is handed in."),
         ),
         Question(
             fact="citizenship",
@@ -110,6 +146,7 @@ QUESTIONS: dict[str, Question] = {
                 _o("residence_permit", N_("Residence permit (вид на жительство, ВНЖ)")),
                 _o("citizenship", N_("Russian citizenship (гражданство РФ)")),
             ),
+            unknown_in=frozenset(Mode),
         ),
         Question(
             fact="grounds",
@@ -127,8 +164,9 @@ QUESTIONS: dict[str, Question] = {
                 _o("highly_qualified_specialist", N_("Highly qualified specialist (ВКС)")),
                 _o("study", N_("Study in Russia")),
                 _o("compatriot_program", N_("Compatriot resettlement programme")),
-                _o("other", N_("Other grounds, or not sure")),
+                _o("other", N_("Other grounds")),
             ),
+            unknown_in=frozenset(Mode),
             hint=N_(
                 "Family means, for example, a wife, husband, child or parent who is a Russian"
                 " citizen."
@@ -146,21 +184,33 @@ QUESTIONS: dict[str, Question] = {
                 ),
                 Mode.NGO: N_("Does the person already have one of these documents?\n{documents}"),
             },
+            # Each Russian document names its Russian issuer: most men from Central Asia and
+            # Azerbaijan hold papers from their home army, which are their own answer.
             options=(
-                _o("military_contract", N_("Military service contract")),
-                _o("emergency_contract", N_("Contract with the Emergencies Ministry (МЧС)")),
-                _o("discharge_extract", N_("Extract from a discharge order")),
-                _o("unfitness_decision", N_("Decision of unfitness for service")),
-                _o("service_before_2022_02_24", N_("Service that ended before 24.02.2022")),
+                _o("military_contract", N_("Contract with Минобороны России")),
+                _o("emergency_contract", N_("Contract with МЧС России")),
+                _o("discharge_extract", N_("Discharge extract (Russian army, МЧС)")),
+                _o("unfitness_decision", N_("Unfit: Russian военкомат/selection point")),
+                _o("service_before_2022_02_24", N_("Service in RF army/МЧС before 24.02.2022")),
+                _o("foreign_military_document", N_("Papers from another country's army")),
                 _o("none", N_("None of these")),
             ),
-            hint=N_("If there are several, choose any one of them."),
+            hint=N_(
+                "Papers from the army of the home country, or of any country other than Russia (a"
+                " military ID, a discharge or an unfitness paper), are a separate answer: «Papers"
+                " from another country's army». If there are several documents, choose a Russian"
+                " one."
+            ),
+            listed=True,
+            unknown_in=frozenset(Mode),
         ),
     )
 }
 
 #: Question by its one-letter code in callback data.
 BY_CODE = {q.code: q for q in QUESTIONS.values()}
+#: Question by its answer's field (`age_band` is the field of the question about age).
+BY_FIELD = {q.field: q for q in QUESTIONS.values()}
 
 
 def question_for(fact: str) -> Question:
@@ -178,9 +228,11 @@ def answer_label(field: str, value: str | list[str]) -> Msg | Country:
     """The label of a stored answer, for the review list."""
     if field == "citizenship" and isinstance(value, str):
         return Country(value)
-    fact = "age" if field == "age_band" else field
-    wanted = "none" if value == [] else (value[0] if isinstance(value, list) else value)
-    for option in QUESTIONS[fact].options:
+    if value == UNKNOWN:
+        return Msg(DONT_KNOW)
+    question = BY_FIELD[field]
+    wanted = question.button_value(value)
+    for option in question.options:
         if option.value == wanted:
             return option.label
     return Msg(N_("Not answered"))

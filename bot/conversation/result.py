@@ -8,13 +8,15 @@ information, that this is not legal advice, where to get legal help, and a safet
 
 from __future__ import annotations
 
-from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
+from bot.conversation.codec import NAV_RESTART, NAV_REVIEW, NAV_SHARE, NAV_WHY
+from bot.conversation.questions import BY_FIELD, answer_label, in_question_order
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import Mode, State
 from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT, SOURCE_TEXT
 from rules import (
     DECREE_DATE,
-    LATEST_SOURCE_DATE,
+    REVIEWED_ON,
+    SOURCES_AS_OF,
     Application,
     Certainty,
     Document,
@@ -22,7 +24,15 @@ from rules import (
     Outcome,
 )
 
-__all__ = ["result_reply", "share_replies", "why_reply"]
+__all__ = [
+    "CERTAINTY_TEXT",
+    "documents_parts",
+    "footer_parts",
+    "headline",
+    "result_reply",
+    "share_replies",
+    "why_reply",
+]
 
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
@@ -82,8 +92,8 @@ _NEEDS_DOCUMENT = {
         " one of these documents:\n{documents}"
     ),
     Application.CITIZENSHIP: N_(
-        "To get Russian citizenship (гражданство РФ), the migration office will ask for one of"
-        " these documents:\n{documents}"
+        "According to reports, to get Russian citizenship (гражданство РФ) one of these"
+        " documents is needed:\n{documents}"
     ),
 }
 _WOULD_NEED_DOCUMENT = N_(
@@ -93,7 +103,8 @@ _WOULD_NEED_DOCUMENT = N_(
 _CERTAINTY = {
     "high": N_("How certain: high. Several sources agree, including an official one."),
     "medium": N_(
-        "How certain: medium. This rests on one reliable source or on one group of reports."
+        "How certain: medium. This rests on one reliable source, or on several articles from one"
+        " publication."
     ),
     "low": N_("How certain: low. The sources are unclear or disagree on this point."),
 }
@@ -122,16 +133,47 @@ def _bullets(texts: list[str]) -> Bullets:
     return Bullets(tuple(Msg(text) for text in texts))
 
 
-_OPEN_GROUNDS = frozenset({"grounds_study", "grounds_compatriot_program", "grounds_other"})
+#: Reasons that leave the answer open: the first one found explains an "unclear" result.
+_OPEN_REASONS = (
+    "citizenship_kz_md_residence_permit",
+    "grounds_highly_qualified_specialist",
+    "grounds_study",
+    "grounds_compatriot_program",
+    "grounds_other",
+)
+#: Reasons that leave open whether a document held meets the requirement.
+_OPEN_DOCUMENT_REASONS = ("document_foreign_military", "document_needs_discharge_extract")
+#: The one caveat a forwarded result keeps, the first found in this order.
+_KEY_CAVEATS = (
+    "rules_not_reviewed_recently",
+    "unfitness_via_selection_point",
+    "full_text_unpublished",
+)
 
 
 def _key_reason(finding: Finding) -> str | None:
-    """The one reason that explains "not affected" or "unclear" (separate rules have their own)."""
+    """The one reason that explains the result's mark (separate rules have their own)."""
     if finding.outcome is Outcome.NOT_AFFECTED:
         return finding.reasons[-1]
     if finding.outcome is Outcome.UNCLEAR:
-        return next((r for r in finding.reasons if r in _OPEN_GROUNDS), "facts_missing")
+        return next((r for r in _OPEN_REASONS if r in finding.reasons), "facts_missing")
+    if finding.outcome is Outcome.AFFECTED and finding.requirement_met is None:
+        return next((r for r in _OPEN_DOCUMENT_REASONS if r in finding.reasons), None)
     return None
+
+
+def _caveat(code: str) -> Msg:
+    if code == "rules_not_reviewed_recently":
+        return Msg.of(CAVEAT_TEXT[code], date=REVIEWED_ON)
+    return Msg(CAVEAT_TEXT[code])
+
+
+def _explanation(finding: Finding) -> list[Msg]:
+    """The sentence under the mark: why it is this result."""
+    if finding.outcome is Outcome.SEPARATE_RULES:
+        return [Msg(_SEPARATE_UNKNOWN)]  # the headline already names the separate rules
+    key = _key_reason(finding)
+    return [] if key is None else [Msg(REASON_TEXT[key])]
 
 
 #: For citizenship the sources describe two routes; they are shown apart so that the usual
@@ -165,18 +207,13 @@ def _documents(finding: Finding, application: str | list[str] | None) -> list[Ms
 def result_reply(finding: Finding, state: State) -> Reply:
     """The result message and what the person can do next."""
     mode = state.mode or Mode.SELF
-    parts = [Msg(_headline(finding, mode))]
-    key = _key_reason(finding)
-    if finding.outcome is Outcome.SEPARATE_RULES:
-        parts.append(Msg(_SEPARATE_UNKNOWN))  # the headline already names the separate rules
-    elif key is not None:
-        parts.append(Msg(REASON_TEXT[key]))
+    parts = [Msg(_headline(finding, mode)), *_explanation(finding)]
     parts += _documents(finding, state.answers.get("application"))
     parts.append(Msg(_CERTAINTY[finding.certainty.value]))
     # The servicemen's route is already shown with its documents; do not say it twice.
-    caveats = [CAVEAT_TEXT[c] for c in finding.caveats if c != "citizenship_servicemen_route"]
+    caveats = [_caveat(c) for c in finding.caveats if c != "citizenship_servicemen_route"]
     if caveats:
-        parts.append(Msg.of(N_("Please note:\n{items}"), items=_bullets(caveats)))
+        parts.append(Msg.of(N_("Please note:\n{items}"), items=Bullets(tuple(caveats))))
     parts += _footer()
     if mode is Mode.NGO:
         parts.append(
@@ -186,20 +223,29 @@ def result_reply(finding: Finding, state: State) -> Reply:
             )
         )
     buttons = (
-        (Button(Msg(N_("Why this result?")), "nav:why"), Button(Msg(N_("Share")), "nav:share")),
-        (Button(Msg(N_("Change an answer")), "nav:review"),),
-        (Button(Msg(N_("Start over")), "nav:restart"),),
+        (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
+        (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
+        (Button(Msg(N_("Start over")), NAV_RESTART),),
     )
     return Reply(tuple(parts), buttons, edit=True)
 
 
+_DECREE = N_("Decree (указ) No. 821 of {decree_date}.")
+
+
+def _as_of() -> Msg:
+    """Both dates: the newest source, and the last search for newer ones."""
+    return Msg.of(
+        N_("Information as of {date}; last checked for newer sources on {reviewed}."),
+        date=SOURCES_AS_OF,
+        reviewed=REVIEWED_ON,
+    )
+
+
 def _footer() -> list[Msg]:
     return [
-        Msg.of(
-            N_("Information as of {date}. Decree (указ) No. 821 of {decree_date}."),
-            date=LATEST_SOURCE_DATE,
-            decree_date=DECREE_DATE,
-        ),
+        _as_of(),
+        Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(N_("This is information, not legal advice.")),
         Msg.of(N_("Where to get legal help:\n{contacts}"), contacts=Ext("legal_help")),
         Msg(N_("This bot is free. It never asks for documents, money or personal details.")),
@@ -210,7 +256,7 @@ def why_reply(finding: Finding, state: State) -> Reply:
     """The facts used, the rules applied and the sources behind them."""
     answers = Bullets(
         tuple(
-            Pair(Msg(QUESTIONS["age" if f == "age_band" else f].title), answer_label(f, v))
+            Pair(Msg(BY_FIELD[f].title), answer_label(f, v))
             for f, v in in_question_order(state.answers)
         )
     )
@@ -232,16 +278,33 @@ def why_reply(finding: Finding, state: State) -> Reply:
 
 
 def share_replies(finding: Finding, application: str | list[str] | None) -> tuple[Reply, Reply]:
-    """A note, then a text to forward to family: the result in neutral words, no personal data."""
+    """A note, then a text to forward to family: the result in neutral words, no personal data.
+
+    It keeps what stops a family from reading it as a firm demand: the certainty, the key
+    caveat, "not legal advice" and the dates the information rests on.
+    """
     parts = [
-        Msg.of(N_("Decree (указ) No. 821 of {decree_date}."), decree_date=DECREE_DATE),
+        Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(_headline(finding, Mode.NGO)),
+        *_explanation(finding),
     ]
     if finding.outcome is Outcome.AFFECTED:
         parts += _documents(finding, application)
+    parts.append(Msg(_CERTAINTY[finding.certainty.value]))
+    key = next((c for c in _KEY_CAVEATS if c in finding.caveats), None)
+    if key is not None:
+        parts.append(_caveat(key))
     parts.append(Msg(N_("This is information, not legal advice.")))
+    parts.append(_as_of())
     parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))
     note = Reply(
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
     )
     return note, Reply(tuple(parts), standalone=True)
+
+
+#: The same texts for the result with branches (`branches.py`), said the same way.
+headline = _headline
+documents_parts = _documents
+footer_parts = _footer
+CERTAINTY_TEXT = _CERTAINTY

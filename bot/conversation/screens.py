@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bot.conversation.questions import QUESTIONS, answer_label, in_question_order
+from bot.conversation.codec import (
+    NAV_BACK,
+    NAV_RESTART,
+    NAV_RESULT,
+    edit_data,
+    language_data,
+    mode_data,
+)
+from bot.conversation.questions import BY_FIELD, answer_label, in_question_order
 from bot.conversation.replies import N_, NN_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import LANGUAGES, Mode, State
 
@@ -32,8 +40,8 @@ LANGUAGE_NAMES = {
 
 _WELCOME = N_(
     "Hello! This bot explains Decree (указ) No. 821 of 5 November 2025. The decree asks some"
-    " foreign men who apply for a residence permit or Russian citizenship for a military"
-    " document."
+    " foreign men who apply for a residence permit or Russian citizenship for one more document:"
+    " about military service in Russia, or about being unfit for it."
 )
 #: The welcome's last sentence speaks to the person the way the mode does.
 _WELCOME_FOR = {
@@ -69,7 +77,7 @@ CHOOSE_LANGUAGE = (
 def language_picker() -> Reply:
     """Buttons for every language, each named in itself."""
     rows = tuple(
-        tuple(Button(LANGUAGE_NAMES[code], f"lang={code}") for code in LANGUAGES[i : i + 2])
+        tuple(Button(LANGUAGE_NAMES[code], language_data(code)) for code in LANGUAGES[i : i + 2])
         for i in range(0, len(LANGUAGES), 2)
     )
     return Reply((CHOOSE_LANGUAGE,), rows)
@@ -78,9 +86,9 @@ def language_picker() -> Reply:
 def mode_picker() -> Reply:
     """For whom the person asks."""
     rows = (
-        (Button(Msg(N_("For myself")), "mode=self"),),
-        (Button(Msg(N_("For a relative")), "mode=relative"),),
-        (Button(Msg(N_("For an organisation, to help others")), "mode=ngo"),),
+        (Button(Msg(N_("For myself")), mode_data(Mode.SELF)),),
+        (Button(Msg(N_("For a relative")), mode_data(Mode.RELATIVE)),),
+        (Button(Msg(N_("For an organisation, to help others")), mode_data(Mode.NGO)),),
     )
     return Reply((Msg(N_("Who are you checking for?")),), rows)
 
@@ -92,7 +100,7 @@ def introduction(mode: Mode | None = None) -> Reply:
 
 def nav_row() -> tuple[Button, ...]:
     """Back and start over, under every question."""
-    return (Button(Msg(N_("← Back")), "nav:back"), Button(Msg(N_("↺ Start over")), "nav:restart"))
+    return (Button(Msg(N_("← Back")), NAV_BACK), Button(Msg(N_("↺ Start over")), NAV_RESTART))
 
 
 def review(state: State) -> Reply:
@@ -100,13 +108,17 @@ def review(state: State) -> Reply:
     lines: list[Pair] = []
     edits = []
     for field, value in in_question_order(state.answers):
-        title = Msg(QUESTIONS["age" if field == "age_band" else field].title)
+        title = Msg(BY_FIELD[field].title)
         lines.append(Pair(title, answer_label(field, value)))
         edits.append(
-            (Button(Msg.of(N_("Change: {question}"), question=title), f"e{state.turn}:{field}"),)
+            (
+                Button(
+                    Msg.of(N_("Change: {question}"), question=title), edit_data(state.turn, field)
+                ),
+            )
         )
     rows = (
-        (Button(Msg(N_("Show the result")), "nav:result"),),
+        (Button(Msg(N_("Show the result")), NAV_RESULT),),
         *edits,
         nav_row(),
     )
@@ -147,14 +159,23 @@ INFO: dict[str, Msg] = {
     ),
     "decree": Msg(
         N_(
-            "Decree (указ) No. 821 of 5 November 2025 sets temporary rules for residence permits"
-            " (вид на жительство, ВНЖ) and Russian citizenship. Men aged 18 to 65 who apply on"
-            " the basis of long residence or family must show one more document: a military"
-            " service contract, a contract with the Emergencies Ministry (МЧС), an extract from a"
-            " discharge order, or a decision that they are unfit for service. Women are not"
-            " affected. Citizens of Belarus are exempt. The full text of the decree has not been"
-            " available; this summary is based on news reports and a clarification of the"
-            " Interior Ministry (МВД)."
+            "Decree (указ) No. 821 of the President of Russia, of 5 November 2025, sets temporary"
+            " rules for residence permits (вид на жительство, ВНЖ) and Russian citizenship. It"
+            " concerns men aged 18 to 65 who apply on the basis of long residence or family."
+            " Besides the usual documents, they need one more: about military service in Russia,"
+            " or about being unfit for it.\n"
+            "For a residence permit, one of four: a contract with Минобороны России for military"
+            " service of at least one year, a contract with МЧС России, an extract from the order"
+            " of discharge from military service, or a decision that the man is unfit for"
+            " military service.\n"
+            "For citizenship, according to reports: a decision of unfitness, or proof of service"
+            " in Russia's armed forces or МЧС that ended before 24 February 2022. Those who serve"
+            " or served under contract after that date have a separate route.\n"
+            "No source says whether papers from another country's army count.\n"
+            "The requirement does not concern women or citizens of Belarus.\n"
+            "The decree was published on the official legal portal on 5 November 2025, but we"
+            " could not read its full text. This summary rests on news reports and a"
+            " clarification of the Interior Ministry (МВД)."
         )
     ),
 }

@@ -7,6 +7,7 @@ is never an error: the conversation starts afresh with a polite notice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,8 +65,32 @@ class State(BaseModel):
 
     @classmethod
     def fresh(cls, **fields: object) -> State:
-        """A new conversation of the current schema."""
+        """A new conversation of the current schema (fields are validated: no typo passes)."""
         return cls.model_validate({"schema_version": SCHEMA, **fields})
+
+    # Every change goes through one of the typed methods below, never `model_copy(update=...)`,
+    # which would accept a misspelt field silently. Only `at` changes the step, and it always
+    # starts a new turn, so a button shown before the change is recognised as old.
+
+    def at(self, step: Step, *, asking: str | None = None) -> State:
+        """This conversation moved to `step`, asking the fact `asking` there, at a new turn."""
+        return self.model_copy(update={"step": step, "asking": asking, "turn": self.turn + 1})
+
+    def answered(self, answers: Mapping[str, str | list[str]], path: tuple[str, ...]) -> State:
+        """The same step with these answers, and `path` the facts asked, in order."""
+        return self.model_copy(update={"answers": dict(answers), "path": path})
+
+    def speaking(self, lang: str) -> State:
+        """The same step in another language."""
+        return self.model_copy(update={"lang": lang})
+
+    def asked_for(self, mode: Mode) -> State:
+        """The same step for another mode (for whom the person asks)."""
+        return self.model_copy(update={"mode": mode})
+
+    def starting_at(self, message_id: int) -> State:
+        """The same step, remembering the conversation's first chat message (for /forget)."""
+        return self.model_copy(update={"first_message": message_id})
 
 
 def encode(state: State) -> bytes:

@@ -30,17 +30,22 @@ REASON_TEXT: dict[str, str] = {
         "The requirement applies to men aged 18 to 65. This upper limit is confirmed for a"
         " residence permit; for citizenship fewer sources report it."
     ),
-    "legal_capacity_full": N_("The requirement applies to people with full legal capacity."),
+    "legal_capacity_full": N_(
+        "The requirement applies to people with legal capacity (дееспособные): those whom no"
+        " court has declared legally incapable."
+    ),
     "legal_capacity_none": N_(
-        "The requirement does not apply to people without legal capacity (недееспособные)."
+        "The requirement does not apply to people whom a court has declared legally incapable"
+        " (недееспособные)."
     ),
     "citizenship_belarus": N_("Citizens of Belarus are not covered by the requirement."),
     "citizenship_ukraine": N_(
         "Separate rules apply to citizens of Ukraine. What these rules say has not been reported."
     ),
     "citizenship_kz_md_residence_permit": N_(
-        "For citizens of Kazakhstan and Moldova the requirement is reported to apply only to"
-        " citizenship, not to a residence permit."
+        "One news outlet reports that for citizens of Kazakhstan and Moldova the requirement"
+        " covers only citizenship, not a residence permit. The Interior Ministry's clarification"
+        " names no such exception. Please check with the migration office before you apply."
     ),
     "citizenship_kz_md_citizenship": N_(
         "For citizens of Kazakhstan and Moldova the requirement is reported to apply to"
@@ -58,11 +63,13 @@ REASON_TEXT: dict[str, str] = {
     ),
     "grounds_long_residence": N_("Applications based on years of living in Russia are covered."),
     "grounds_family": N_(
-        "Applications based on family are covered. No official list of family grounds has been"
-        " published."
+        "Applications based on family are covered. We have not found an exact list of family"
+        " grounds."
     ),
     "grounds_highly_qualified_specialist": N_(
-        "Highly qualified specialists (ВКС) are reported to be exempt."
+        "One news outlet reports that highly qualified specialists (ВКС) are exempt. The"
+        " Interior Ministry's clarification does not mention this. Please check with the"
+        " migration office before you apply."
     ),
     "grounds_study": N_(
         "Some people who apply on the basis of study are reported to be exempt, but sources"
@@ -78,26 +85,33 @@ REASON_TEXT: dict[str, str] = {
         "For citizenship, the documents accepted are reported less clearly than for a residence"
         " permit."
     ),
-    "document_held": N_("The document you named is on the list of accepted documents."),
+    "document_held": N_("The document you chose is on the list of accepted documents."),
     "document_held_emergency_contract": N_(
-        "A contract with the Emergencies Ministry (МЧС) is on the list, but its terms are"
-        " reported less clearly than those of a military contract."
+        "A contract with МЧС России is on the list, but sources describe its terms less clearly"
+        " than those of a contract with Минобороны России."
     ),
     "document_none": N_("You said there is none of the accepted documents yet."),
     "document_needs_discharge_extract": N_(
-        "Past service is proved by an extract from the discharge order (выписка из приказа об"
-        " увольнении). Check that this extract is available."
+        "Past service in Russia's armed forces or МЧС is proved by an extract from the order of"
+        " discharge from military service (выписка из приказа об увольнении с военной службы)."
+        " Please check that this extract is at hand."
+    ),
+    "document_foreign_military": N_(
+        "A military ID, a discharge or an unfitness paper from another country's army is not on"
+        " the list. No source says whether such papers count: the migration office decides."
+        " Please get legal advice before you apply."
     ),
     "facts_missing": N_("Some answers are still missing."),
 }
 
 CAVEAT_TEXT: dict[str, str] = {
     "full_text_unpublished": N_(
-        "The full text of the decree could not be checked. This answer is based on news reports"
+        "We could not read the full text of the decree. This answer is based on news reports"
         " and an official clarification."
     ),
     "standard_documents_still_needed": N_(
-        "The military document is needed in addition to the usual documents, not instead of them."
+        "The document about military service is needed in addition to the usual documents, not"
+        " instead of them."
     ),
     "contract_at_least_one_year": N_("A contract must be for at least one year."),
     "unfitness_via_selection_point": N_(
@@ -110,38 +124,49 @@ CAVEAT_TEXT: dict[str, str] = {
         " February 2022. Sources do not say clearly how it relates to the usual route."
     ),
     "new_citizens_military_registration": N_(
-        "New Russian citizens must register for military service (воинский учёт). Without"
-        " registration, citizenship can be taken away."
+        "Men who become Russian citizens must register for military service (воинский учёт). If"
+        " they do not, their citizenship can be terminated (прекращение гражданства)."
     ),
     "age_boundary": N_(
         "This age is close to a limit of the range. It is not clear on which day age is counted."
     ),
-    "service_in_other_army": N_(
-        "It is not known whether service in another country's army counts."
+    "age_at_application": N_(
+        "What counts is the age on the day of applying. For an application made at 18 or older,"
+        " the requirement applies."
+    ),
+    "rules_not_reviewed_recently": N_(
+        "These rules were last checked against the sources on {date}. They may have changed"
+        " since."
     ),
     "highly_qualified_specialist_meaning": N_(
         "It is not clear whether this means only the official status of a highly qualified"
-        " specialist (ВКС)."
+        " specialist (ВКС), with its salary threshold."
     ),
 }
 
 DOCUMENT_TEXT: dict[str, str] = {
     "military_contract": N_(
-        "a contract for military service of at least one year (контракт о прохождении военной"
-        " службы)"
+        "a contract with Russia's Defence Ministry (Минобороны России) for military service of at"
+        " least one year (контракт о прохождении военной службы)"
     ),
     "emergency_contract": N_(
-        "a contract with the rescue units of the Emergencies Ministry (контракт с МЧС России)"
+        "a contract for service in the rescue military units of Russia's Emergencies Ministry"
+        " (контракт с МЧС России)"
     ),
     "discharge_extract": N_(
-        "an extract from an order of discharge from military service (выписка из приказа об"
-        " увольнении с военной службы)"
+        "an extract from the order of discharge from military service in Russia's armed forces"
+        " or МЧС (выписка из приказа об увольнении с военной службы)"
     ),
     "unfitness_decision": N_(
-        "a decision that the man is unfit for military service (заключение о негодности к"
-        " военной службе)"
+        "a decision of a Russian selection point or военкомат that the man is unfit for military"
+        " service (заключение о негодности к военной службе)"
     ),
-    "service_before_2022_02_24": N_("proof of military service that ended before 24 February 2022"),
+    "service_before_2022_02_24": N_(
+        "proof of service in Russia's armed forces or МЧС that ended before 24 February 2022"
+    ),
+    "foreign_military_document": N_(
+        "a military ID, a discharge or an unfitness paper from another country's army"
+    ),
 }
 
 SOURCE_TEXT: dict[str, str] = {

@@ -16,8 +16,8 @@ from fakebotapi import FakeBotApi, FakeUser, StoredMessage, free_port
 
 __all__ = ["KEY_SECRET", "RunningBot", "press", "running_bot"]
 
-KEY_SECRET = b"e2e-key-secret"
-WEBHOOK_SECRET = "e2e-webhook-secret"
+KEY_SECRET = b"e2e-key-secret-e2e-key-secret-e2e-key"
+WEBHOOK_SECRET = "e2e-webhook-secret-e2e-webhook-secret"
 
 
 @dataclass

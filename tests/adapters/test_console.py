@@ -70,3 +70,16 @@ def test_console_without_flags_asks_for_language() -> None:
     assert "Choose a language" in done.stdout
     assert "Tilni tanlang" in done.stdout
     assert "The requirement applies only to men." in done.stdout
+
+
+def test_console_father_who_does_not_know_the_documents() -> None:
+    """A father presses "I don't know" (the last answer) for the documents and reads each case."""
+    # Man, 18-65, Uzbekistan, citizenship, family, then button 8 "I don't know", then the result.
+    done = _run("--lang", "en", "--mode", "relative", stdin="1\n2\n2\n2\n2\n8\n1\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[7] None of these\n[8] I don't know" in out
+    assert "🟡 The decree applies to your relative in every case." in out
+    assert "🟢 His document already meets the requirement." in out
+    assert "If the answer to «Documents» is «None of these»:" in out
+    assert "🔴 He does not have a document that meets the requirement yet." in out

@@ -46,7 +46,7 @@ from tests.redis_server import RedisServer
 pytestmark = pytest.mark.redis
 
 T = TypeVar("T")
-KEY_SECRET = b"fuzz-key-secret"
+KEY_SECRET = b"fuzz-key-secret-fuzz-key-secret-fuzz"
 EXAMPLES = int(os.environ.get("DECREEBOT_FUZZ_EXAMPLES", "60"))
 BOT_USERNAME = "decree_test_bot"
 _SENT = frozenset({"sendMessage", "editMessageText"})

@@ -66,6 +66,27 @@ async def test_full_conversation_in_every_language(
         assert len(bot.api.calls_for("setMyShortDescription")) >= 6
 
 
+async def test_father_who_does_not_know_the_documents(redis_url: str, renderer: Renderer) -> None:
+    """In Telegram, "I don't know" for the documents gives one line per case: one held, none."""
+    async with running_bot("webhook", redis_url) as bot:
+        user = bot.api.user(user_id=5900, language_code="uz")
+        await user.send_command("/start", payload="uz-relative")
+        await user.wait_reply()
+        for suffix in ["sex=male", "age_band=18_to_65", "citizenship=UZ"]:
+            await press(user, suffix)
+        for suffix in ["application=citizenship", "grounds=family", "documents=unknown"]:
+            await press(user, suffix)
+        await press(user, "nav:result")
+        last = user.chat.last_bot_message
+        assert last is not None
+        for line in (
+            "🟢 His document already meets the requirement.",
+            "🔴 He does not have a document that meets the requirement yet.",
+        ):
+            assert renderer.gettext(line, "uz") in last.text, last.text[:200]
+        assert bot.api.unanswered_callbacks() == []
+
+
 async def test_deep_link_preselects_language_and_mode(redis_url: str, renderer: Renderer) -> None:
     """A t.me link with tg-relative opens the bot in Tajik, asking about a relative."""
     async with running_bot("polling", redis_url) as bot:
@@ -290,7 +311,7 @@ async def test_polling_command_works_against_a_local_bot_api(
             "DECREEBOT_TOKEN": api.token,
             "DECREEBOT_API_BASE_URL": api.bot_base_url,
             "DECREEBOT_REDIS_URL": redis_url,
-            "DECREEBOT_KEY_SECRET": "subprocess-secret",
+            "DECREEBOT_KEY_SECRET": "subprocess-secret-subprocess-secret",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,

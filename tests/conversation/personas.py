@@ -103,15 +103,17 @@ PERSONAS = (
     ),
     Persona(
         "kazakh-via-organisation",
-        "An organisation checks a citizen of Kazakhstan applying for a residence permit.",
+        "An organisation checks a citizen of Kazakhstan applying for a residence permit: one"
+        " source family exempts him, the Interior Ministry names no exception.",
         (
             ("start", "{lang}-ngo"),
             *_MAN_18_65,
             ("press", "citizenship=KZ"),
             ("press", "application=residence_permit"),
+            ("press", "grounds=long_residence"),
             ("press", "nav:result"),
         ),
-        "not_affected",
+        "unclear",
     ),
     Persona(
         "student-types-country-goes-back",
@@ -172,6 +174,56 @@ PERSONAS = (
             ("press", "grounds=highly_qualified_specialist"),
             ("press", "nav:result"),
         ),
-        "not_affected",
+        "unclear",
+    ),
+    Persona(
+        "father-of-a-conscript",
+        "A father asks about his son from Tajikistan, who served as a conscript at home and"
+        " holds his home army's military ID; the son applies for a residence permit. The father"
+        " shares the result with the family.",
+        (
+            ("start", "{lang}-relative"),
+            *_MAN_18_65,
+            ("press", "citizenship=TJ"),
+            ("press", "application=residence_permit"),
+            ("press", "grounds=family"),
+            ("press", "documents=foreign_military_document"),
+            ("press", "nav:result"),
+            ("press", "nav:share"),
+        ),
+        "affected",
+    ),
+    Persona(
+        "father-does-not-know-the-application",
+        "A father in Khujand knows his son's age and citizenship, but not whether he applies"
+        " for a residence permit or for citizenship; he reads why and shares the result.",
+        (
+            ("start", "{lang}-relative"),
+            *_MAN_18_65,
+            ("press", "citizenship=TJ"),
+            ("press", "application=unknown"),
+            ("press", "grounds=long_residence"),
+            ("press", "documents=none"),
+            ("press", "nav:result"),
+            ("press", "nav:why"),
+            ("press", "nav:share"),
+        ),
+        "affected",
+    ),
+    Persona(
+        "father-does-not-know-the-documents",
+        "A father knows his son applies for citizenship through family, but not which papers"
+        " he holds.",
+        (
+            ("start", "{lang}-relative"),
+            *_MAN_18_65,
+            ("press", "citizenship=UZ"),
+            ("press", "application=citizenship"),
+            ("press", "grounds=family"),
+            ("press", "documents=unknown"),
+            ("press", "nav:result"),
+            ("press", "nav:share"),
+        ),
+        "affected",
     ),
 )

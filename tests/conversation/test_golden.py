@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import LANGUAGES, decode, facts_of
+from bot.conversation import LANGUAGES, decode, facts_of, unknown_of
 from bot.i18n import Renderer
-from rules import decide
+from rules.possibilities import possibilities
 from tests.conftest import TODAY
 from tests.conversation.golden import golden_path, run_persona
 from tests.conversation.personas import PERSONAS, Persona
@@ -33,7 +33,8 @@ async def test_persona_reaches_its_outcome(persona: Persona, renderer: Renderer)
     state, lost = decode(snapshot.data)
     assert state is not None
     assert not lost
-    assert decide(facts_of(state), on=TODAY).outcome.value == persona.outcome
+    found = possibilities(facts_of(state), unknown_of(state), on=TODAY)
+    assert found.finding.outcome.value == persona.outcome
     assert state.step.value == "result"
 
 

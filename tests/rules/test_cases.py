@@ -1,8 +1,13 @@
-"""Legal test cases as data: every case in tests/rules/cases/*.yaml, checked against decide()."""
+"""Legal test cases as data: every case in tests/rules/cases/*.yaml, checked against decide().
+
+A case with `unknown: [field, ...]` is checked against `possibilities` instead: the top-level
+expectations against the finding for all possible answers, and `branches` one by one.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +15,20 @@ from typing import Any
 import pytest
 import yaml
 
-from rules import CAVEATS, REASONS, Application, Document, Facts, Grounds, Outcome, decide
+from rules import (
+    CAVEATS,
+    PARAMETERS,
+    REASONS,
+    Application,
+    Document,
+    Facts,
+    Finding,
+    Grounds,
+    Outcome,
+    ParameterTable,
+    decide,
+)
+from rules.possibilities import Possibilities, possibilities
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -29,7 +47,9 @@ EXACT_FIELDS = frozenset(
 )
 #: Extra keys: lists of codes that must appear in the finding's reasons or caveats.
 INCLUDE_FIELDS = {"reasons_include": "reasons", "caveats_include": "caveats"}
-CASE_KEYS = frozenset({"name", "on", "facts", "expect", "xfail"})
+CASE_KEYS = frozenset({"name", "on", "facts", "unknown", "expect", "xfail", "amend"})
+#: Keys of one expected branch.
+BRANCH_KEYS = frozenset({"outcome", "requirement_met", "certainty", "accepted_documents", "when"})
 ID_LENGTH = 72
 
 
@@ -61,6 +81,16 @@ def _day(value: object) -> date:
     return date.fromisoformat(str(value))
 
 
+def _table(amendments: list[dict[str, Any]]) -> ParameterTable:
+    """The real parameters, plus made-up dated values: `{parameter, from, value}` each."""
+    table = PARAMETERS
+    for change in amendments:
+        name = change["parameter"]
+        parameter = getattr(table, name).amended(_day(change["from"]), change["value"], ())
+        table = replace(table, **{name: parameter})
+    return table
+
+
 def _params() -> list[Any]:
     params = []
     for case in CASES:
@@ -87,10 +117,20 @@ def test_case(case: dict[str, Any]) -> None:
     assert not unknown_keys, f"unknown case keys {unknown_keys}"
     expect = case["expect"]
     assert "outcome" in expect, "every case states the expected outcome"
-    unknown_fields = set(expect) - EXACT_FIELDS - set(INCLUDE_FIELDS)
+    unknown_fields = set(expect) - EXACT_FIELDS - set(INCLUDE_FIELDS) - {"branches"}
     assert not unknown_fields, f"unknown expect fields {unknown_fields}"
 
-    finding = decide(Facts.model_validate(case["facts"]), on=_day(case["on"]))
+    facts = Facts.model_validate(case["facts"])
+    finding: Finding
+    if "unknown" in case:
+        assert "amend" not in case, "unknown fields are decided on the parameters in force"
+        found = possibilities(facts, case["unknown"], on=_day(case["on"]))
+        _check_branches(found, expect.get("branches"))
+        finding = found.finding
+    else:
+        assert "branches" not in expect, "branches are expected only with unknown fields"
+        table = _table(case.get("amend", []))
+        finding = decide(facts, on=_day(case["on"]), parameters=table)
 
     actual = {field: _json_value(getattr(finding, field)) for field in EXACT_FIELDS}
     for field in EXACT_FIELDS & set(expect):
@@ -98,6 +138,17 @@ def test_case(case: dict[str, Any]) -> None:
     for key, field in INCLUDE_FIELDS.items():
         absent = [code for code in expect.get(key, []) if code not in actual[field]]
         assert not absent, f"{field} lacks {absent}; got {actual[field]!r}"
+
+
+def _check_branches(found: Possibilities, expected: list[dict[str, Any]] | None) -> None:
+    """The branches are the expected ones, in order, each matching every key given."""
+    assert expected is not None, "a case with unknown fields states its branches"
+    assert len(found.branches) == len(expected), found.branches
+    for branch, want in zip(found.branches, expected, strict=True):
+        assert not set(want) - BRANCH_KEYS, f"unknown branch keys {set(want) - BRANCH_KEYS}"
+        got = branch.model_dump(mode="json")
+        for key, value in want.items():
+            assert got[key] == value, f"branch {key}: got {got[key]!r}"
 
 
 class TestCaseFiles:

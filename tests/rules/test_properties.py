@@ -13,9 +13,12 @@ from rules import (
     CAVEATS,
     DECREE_DATE,
     FACT_NAMES,
-    LATEST_SOURCE_DATE,
     REASONS,
+    REVIEWED_ON,
     SOURCES,
+    SOURCES_AS_OF,
+    STALE_AFTER_DAYS,
+    VERY_STALE_AFTER_DAYS,
     AgeBand,
     Application,
     Certainty,
@@ -37,8 +40,8 @@ CITIZENSHIPS = ("TJ", "UZ", "KG", "AZ", "AM", "IN", "CN", "DE", "BY", "UA", "KZ"
 # Hypothesis prefers the first value of a list, so each list starts with an ordinary value.
 BOUNDARY_AGES = (30, 0, 17, 18, 19, 64, 65, 66, 100, 130)
 THRESHOLD_DAYS = (
-    LATEST_SOURCE_DATE,
-    LATEST_SOURCE_DATE - timedelta(days=1),
+    SOURCES_AS_OF,
+    SOURCES_AS_OF - timedelta(days=1),
     DECREE_DATE,
     DECREE_DATE - timedelta(days=1),
     date(2022, 2, 24),
@@ -183,13 +186,17 @@ class TestDocuments:
     @rules_settings
     @given(fact=facts, on=days)
     def test_requirement_met_follows_the_documents(self, fact: Facts, on: date) -> None:
-        """Met iff a held document is accepted; not met iff none is held; None otherwise."""
+        """Met iff a held Russian paper is on the list (past service alone is not proof); not
+        met iff none is held; None otherwise."""
         finding = decide(fact, on=on)
         if finding.outcome is not Outcome.AFFECTED:
             assert finding.requirement_met is None
             return
         assert fact.documents is not None
-        held = any(doc in finding.accepted_documents for doc in fact.documents)
+        held = any(
+            doc in finding.accepted_documents and doc is not Document.SERVICE_BEFORE_2022_02_24
+            for doc in fact.documents
+        )
         assert (finding.requirement_met is True) == held
         assert (finding.requirement_met is False) == (fact.documents == ())
 
@@ -314,3 +321,31 @@ class TestFindingShape:
         """The same facts on the same day give the same finding, also after a JSON round trip."""
         again = Facts.model_validate_json(fact.model_dump_json())
         assert decide(fact, on=on) == decide(fact, on=on) == decide(again, on=on)
+
+
+class TestTruthfulness:
+    """What no answer may claim (issue 11)."""
+
+    @rules_settings
+    @given(kwargs=fact_fields, on=days)
+    def test_a_foreign_paper_alone_never_meets_the_requirement(
+        self, kwargs: dict[str, Any], on: date
+    ) -> None:
+        """With papers from another country's army and no Russian paper, never "met"."""
+        fact = Facts(**{**kwargs, "documents": (Document.FOREIGN_MILITARY_DOCUMENT,)})
+        finding = decide(fact, on=on)
+        assert finding.requirement_met is not True
+        if finding.outcome is Outcome.AFFECTED:
+            assert finding.requirement_met is None
+            assert finding.certainty is Certainty.LOW
+
+    @rules_settings
+    @given(fact=facts, later=st.integers(min_value=STALE_AFTER_DAYS + 1, max_value=3000))
+    def test_no_answer_long_after_the_last_review_is_certain(self, fact: Facts, later: int) -> None:
+        """More than 180 days after REVIEWED_ON no answer is high, and it says why; more than
+        365 days after, every answer is low."""
+        finding = decide(fact, on=REVIEWED_ON + timedelta(days=later))
+        assert finding.certainty is not Certainty.HIGH
+        assert "rules_not_reviewed_recently" in finding.caveats
+        if later > VERY_STALE_AFTER_DAYS:
+            assert finding.certainty is Certainty.LOW

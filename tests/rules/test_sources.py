@@ -11,10 +11,12 @@ from rules import (
     CAVEATS,
     CONCEPTS,
     DECREE_DATE,
-    LATEST_SOURCE_DATE,
     REASONS,
+    REVIEWED_ON,
     RULES_VERSION,
+    SEARCHES,
     SOURCES,
+    SOURCES_AS_OF,
     Certainty,
     Claim,
     parameters,
@@ -28,7 +30,7 @@ CONTEXT_ONLY = {
     "S15": "Aggregator rewrites of the RFE/RL story (S2): not an independent source, never cited.",
 }
 #: Claims about the conversation itself, not about the law: they need no source.
-UNSOURCED_CLAIMS = {"facts_missing"}
+UNSOURCED_CLAIMS = {"facts_missing", "rules_not_reviewed_recently"}
 #: Versions of one RFE/RL story count as one source (factsheet, section 0).
 SAME_FAMILY = {"S1": "RFE/RL", "S2": "RFE/RL", "S3": "RFE/RL", "S15": "RFE/RL"}
 
@@ -130,6 +132,18 @@ class TestSources:
         """RULES_VERSION names the decree date and the date of the latest source."""
         latest = max(s.published for s in SOURCES.values() if s.published is not None)
         assert date(2025, 11, 5) == DECREE_DATE
-        assert latest == LATEST_SOURCE_DATE
+        assert latest == SOURCES_AS_OF
         assert DECREE_DATE.isoformat() in RULES_VERSION
-        assert LATEST_SOURCE_DATE.isoformat() in RULES_VERSION
+        assert SOURCES_AS_OF.isoformat() in RULES_VERSION
+        assert REVIEWED_ON.isoformat() in RULES_VERSION
+
+    def test_reviewed_on_rests_on_recorded_searches(self) -> None:
+        """REVIEWED_ON is not before the newest source, and the searches behind it are recorded:
+        where, what was asked and what came back, in every corpus that was searched."""
+        assert REVIEWED_ON >= SOURCES_AS_OF
+        assert len(SEARCHES) >= 5
+        for search in SEARCHES:
+            assert search.corpus in {"pages", "docs", "issues", "code"}
+            assert search.query.strip()
+            assert search.found.strip()
+        assert {"pages", "docs", "issues"} <= {s.corpus for s in SEARCHES}

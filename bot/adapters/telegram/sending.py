@@ -2,18 +2,30 @@
 
 PTB's `send_message` and `edit_message_text` turn Telegram's answer into a `Message`, with
 its keyboard rebuilt button by button, and nothing here reads it: that parsing cost more
-than our own work for the update. These calls go the same way through PTB (defaults, the
-rate limiter, the request, error mapping to `BadRequest`, `Forbidden`, `RetryAfter`), and
-stop before the parsing.
+than our own work for the update. These calls use PTB's public `Bot.do_api_request` with no
+return type, which goes the same way through PTB (the rate limiter, the request, error mapping
+to `BadRequest`, `Forbidden`, `RetryAfter`) and returns Telegram's raw answer unparsed.
+
+PTB `Defaults` do not apply to these calls (`do_api_request` documents that); the bot sets
+none, and `build_application` refuses an application that has them.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 __all__ = ["SendingBot"]
+
+# do_api_request suggests PTB's own method for endpoints it wraps; here that is the point.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.(sendMessage|editMessageText|answerCallbackQuery)'",
+    category=PTBUserWarning,
+)
 
 
 class SendingBot(ExtBot[None]):
@@ -24,7 +36,7 @@ class SendingBot(ExtBot[None]):
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
         if markup is not None:
             data["reply_markup"] = markup
-        await self._post("sendMessage", data)
+        await self.do_api_request("sendMessage", data)
 
     async def edit_text(
         self, chat_id: int, message_id: int, text: str, markup: str | None = None
@@ -33,8 +45,8 @@ class SendingBot(ExtBot[None]):
         data: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": text}
         if markup is not None:
             data["reply_markup"] = markup
-        await self._post("editMessageText", data)
+        await self.do_api_request("editMessageText", data)
 
     async def answer_query(self, query_id: str) -> None:
         """answerCallbackQuery with no text: the phone stops its spinner."""
-        await self._post("answerCallbackQuery", {"callback_query_id": query_id})
+        await self.do_api_request("answerCallbackQuery", {"callback_query_id": query_id})
