@@ -58,8 +58,8 @@ from tests.redis_server import RedisServer
 __all__ = ["main"]
 
 USER_BASE = 7_500_000_000
-KEY_SECRET = "surge-key-secret-surge-key-secret"  # noqa: S105 - a throwaway test secret
-WEBHOOK_SECRET = "surge-webhook-secret"  # noqa: S105 - a throwaway test secret
+KEY_SECRET = "surge-key-secret-surge-key-secret-surge"  # noqa: S105 - a throwaway test secret
+WEBHOOK_SECRET = "surge-webhook-secret-surge-webhook-secret"  # noqa: S105 - a throwaway test secret
 WEBHOOK_PATH = "/telegram"
 BOT_USERNAME = "decree_test_bot"
 #: Telegram's documented overall figure: today's bot splits it between its processes.
