@@ -74,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
         "webhook", help="run the Telegram bot behind a webhook (and /healthz)"
     )
     webhook.set_defaults(run=_run_webhook)
+    notify_cmd = commands.add_parser(
+        "notify",
+        help="tell subscribers whose answer changed with the current rules (after a deploy)",
+    )
+    notify_cmd.add_argument(
+        "--dry-run", action="store_true", help="only count them, by old and new answer"
+    )
+    notify_cmd.add_argument(
+        "--on", type=_iso_date, default=None, help="the date to decide on (default: today)"
+    )
+    notify_cmd.set_defaults(run=_run_notify)
     link = commands.add_parser("link", help="print a deep link that preselects language and mode")
     link.add_argument("--lang", choices=_LANG_CHOICES)
     link.add_argument("--mode", choices=_MODE_CHOICES)
@@ -175,6 +186,31 @@ def _run_link(args: argparse.Namespace, settings: Settings) -> int:
         print(f"decree-bot link: {exc}", file=sys.stderr)
         return 2
     print(f"https://t.me/{username.lstrip('@')}" + (f"?start={payload}" if payload else ""))
+    return 0
+
+
+def _run_notify(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.telegram.notices import run_notices  # noqa: PLC0415 - telegram loads only when used
+
+    if not settings.redis_url:
+        print(
+            "decree-bot notify: subscriptions live in Redis: set DECREEBOT_REDIS_URL",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.dry_run and settings.token is None:
+        print("decree-bot notify: set DECREEBOT_TOKEN (or use --dry-run)", file=sys.stderr)
+        return 1
+    parts = build_parts(settings)
+    report = asyncio.run(
+        run_notices(
+            parts,
+            key_secret=key_secret(settings),
+            today=args.on or date.today(),
+            dry_run=args.dry_run,
+        )
+    )
+    print(report.table())
     return 0
 
 

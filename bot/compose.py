@@ -10,11 +10,13 @@ from bot.config import Settings
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer, load_catalogs
 from bot.messages import LEGAL_HELP_NONE
+from bot.notices import ChatSeal, MemorySubscriptions, Notices, RedisSubscriptions
+from bot.notices.store import NOTICE_PREFIX, SubscriptionStore
 from bot.operator_texts import OperatorTexts, load_legal_help
 from bot.service import ChatService
-from bot.storage import MemoryStore, RedisStore, StateStore, random_first_version
+from bot.storage import KeyMaker, MemoryStore, RedisStore, StateStore, random_first_version
 
-__all__ = ["BotIdentity", "Parts", "build_parts", "build_store", "key_secret"]
+__all__ = ["BotIdentity", "Parts", "build_notices", "build_parts", "build_store", "key_secret"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,8 @@ class Parts:
     store: StateStore
     service: ChatService
     renderer: Renderer
+    #: Notice subscriptions ("Tell me if this changes"), beside the conversations.
+    notice_store: SubscriptionStore
 
 
 def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
@@ -50,6 +54,26 @@ def build_store(settings: Settings, *, warn: bool = True) -> StateStore:
             "DECREEBOT_REDIS_URL is not set: conversations are kept in memory, in this process only"
         )
     return MemoryStore(ttl_seconds=settings.session_ttl, first_version=random_first_version)
+
+
+def build_notice_store(settings: Settings) -> SubscriptionStore:
+    """Subscriptions beside the conversations: Redis when configured, else this process."""
+    if settings.redis_url:
+        from redis.asyncio import Redis  # noqa: PLC0415 - only with Redis
+
+        return RedisSubscriptions(Redis.from_url(settings.redis_url.get_secret_value()))
+    return MemorySubscriptions()
+
+
+def build_notices(parts: Parts, *, key_secret: bytes, bot_id: int) -> Notices:
+    """Notices keyed like conversations (the chat's HMAC), chat ids sealed with the notice key."""
+    notice_key = parts.settings.notice_key
+    seal_secret = notice_key.get_secret_value().encode() if notice_key else key_secret
+    return Notices(
+        parts.notice_store,
+        ChatSeal(seal_secret),
+        KeyMaker(key_secret, bot_id, prefix=NOTICE_PREFIX),
+    )
 
 
 def key_secret(settings: Settings) -> bytes:
@@ -82,4 +106,5 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
         store=store,
         service=ChatService(store=store, ttl_seconds=settings.session_ttl),
         renderer=renderer,
+        notice_store=build_notice_store(settings),
     )

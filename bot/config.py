@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
     key_secret: SecretStr | None = None
+    #: Seals the chat ids of notice subscriptions; derived from key_secret when not set.
+    notice_key: SecretStr | None = None
     session_ttl: int = Field(default=1800, ge=60, le=7 * 24 * 3600)
     bot_username: str | None = None
     legal_help_file: Path | None = None

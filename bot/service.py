@@ -19,6 +19,7 @@ from datetime import date
 
 from bot.conversation import Event, Reply, State, Transition, decode, encode, screen, transition
 from bot.conversation.machine import negotiate
+from bot.conversation.notice import NoticeRequest
 from bot.conversation.replies import Msg
 from bot.messages import UNAVAILABLE
 from bot.storage import ABSENT, Booking, CasStatus, Snapshot, StateStore, StoreUnavailable
@@ -56,6 +57,10 @@ class Handled:
     #: The latest update delivered again: `replies` is the current screen, in case the first
     #: reply was lost (to edit into the pressed message; for typed text, to send).
     replay: bool = False
+    #: Keep a notice subscription for this chat (the person confirmed the offer).
+    subscribe: NoticeRequest | None = None
+    #: Delete the chat's notice subscription ("stop these messages").
+    unsubscribe: bool = False
     #: The booking `book_for` asked for, tried with the write: 0.0 booked, else seconds
     #: until free (nothing booked); None when nothing was tried.
     booked: float | None = None
@@ -259,4 +264,11 @@ def _handled(
     if result.wipe:
         first = old.first_message if old else None
         return Handled(result.replies, _language(None, old, hint), step, first, wipe=True)
-    return Handled(result.replies, _language(result.state, old, hint), step, booked=booked)
+    return Handled(
+        result.replies,
+        _language(result.state, old, hint),
+        step,
+        subscribe=result.subscribe,
+        unsubscribe=result.unsubscribe,
+        booked=booked,
+    )

@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,11 @@ from bot.conversation import (
     encode,
     transition,
 )
+from bot.conversation.notice import NOTICE_DAYS
 from bot.conversation.questions import QUESTIONS
 from bot.conversation.screens import INFO
 from bot.logs import configure_logging
+from bot.notices import Subscription, Told
 from bot.service import ChatService, _Cache
 from bot.storage import KeyMaker, MemoryStore
 from bot.storage.base import RECENT_LIMIT, Snapshot, decode_record, encode_record
@@ -105,7 +108,7 @@ def test_every_statement_in_privacy_md_cites_a_test() -> None:
     uncited = []
     for line in (ROOT / "PRIVACY.md").read_text(encoding="utf-8").splitlines():
         text = line.strip()
-        if not text or text.startswith(("#", ">", "|---", "| Storage")):
+        if not text or text.startswith(("#", ">", "|---", "| Storage", "| Subscription field")):
             continue  # headings, advice to the operator, the table's header
         if not _REFERENCE.search(text):
             uncited.append(text[:80])
@@ -122,6 +125,19 @@ def test_state_has_exactly_the_documented_fields() -> None:
     table = (ROOT / "PRIVACY.md").read_text(encoding="utf-8")
     for alias, name in DOCUMENTED_FIELDS.items():
         assert f"| `{alias}` | `{name}` |" in table, alias
+
+
+def test_subscription_has_exactly_the_documented_fields() -> None:
+    """A notice subscription has the fields PRIVACY.md lists, and ends after 180 days."""
+    documented = {"chat", "answers", "lang", "mode", "told", "sending", "expires"}
+    assert set(Subscription.model_fields) == documented
+    assert set(Told.model_fields) == {"outcome", "requirement_met", "certainty", "rules_version"}
+    table = (ROOT / "PRIVACY.md").read_text(encoding="utf-8")
+    for name in documented - {"lang", "mode"}:
+        assert f"| `{name}` |" in table, name
+    assert "| `lang`, `mode` |" in table
+    assert Subscription.expiry(date(2026, 12, 2)) == date(2027, 5, 31)
+    assert NOTICE_DAYS == 180
 
 
 def test_stored_state_uses_only_the_one_letter_names() -> None:

@@ -18,6 +18,7 @@ from bot.conversation.questions import BY_FIELD, answer_label
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Reply
 from bot.conversation.result import (
     CERTAINTY_TEXT,
+    NOTICE_OFFER_BUTTON,
     documents_parts,
     footer_parts,
     headline,
@@ -101,6 +102,7 @@ def branching_reply(judged: Possibilities, state: State) -> Reply:
     buttons = (
         (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
         (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
+        (NOTICE_OFFER_BUTTON,),
         (Button(Msg(N_("Start over")), NAV_RESTART),),
     )
     return Reply(tuple(parts), buttons, edit=True)

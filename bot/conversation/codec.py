@@ -7,6 +7,8 @@ Formats (all well under Telegram's 64 bytes):
     c7:type=citizenship     type the country instead
     e9:grounds              change one answer (from the review)
     nav:back | nav:restart | nav:review | nav:result | nav:why | nav:share
+    nav:notify | nav:notify_yes | nav:notify_no   the offer of notices, and its answers
+    ntc:show | ntc:stop     the buttons under a notice
 Screens ask for a button's data here (`answer_data`, `edit_data`, `NAV_*`...) and never
 format one themselves, so `decode_button` reads back exactly what was written.
 Anything else is None: forged or outdated data is ignored politely, never trusted.
@@ -23,6 +25,8 @@ from bot.conversation.events import (
     Restart,
     SetLanguage,
     SetMode,
+    ShowNotice,
+    StopNotices,
     TypeCountry,
 )
 from bot.conversation.questions import BY_CODE, BY_FIELD, Question
@@ -31,11 +35,16 @@ from bot.conversation.state import LANGUAGES, Mode
 __all__ = [
     "MAX_DATA",
     "NAV_BACK",
+    "NAV_NOTIFY",
+    "NAV_NOTIFY_NO",
+    "NAV_NOTIFY_YES",
     "NAV_RESTART",
     "NAV_RESULT",
     "NAV_REVIEW",
     "NAV_SHARE",
     "NAV_WHY",
+    "NOTICE_SHOW",
+    "NOTICE_STOP",
     "answer_data",
     "decode_button",
     "edit_data",
@@ -52,7 +61,13 @@ NAV_REVIEW = "nav:review"
 NAV_RESULT = "nav:result"
 NAV_WHY = "nav:why"
 NAV_SHARE = "nav:share"
-_NAV = frozenset({"review", "result", "why", "share"})
+NAV_NOTIFY = "nav:notify"
+NAV_NOTIFY_YES = "nav:notify_yes"
+NAV_NOTIFY_NO = "nav:notify_no"
+NOTICE_SHOW = "ntc:show"
+NOTICE_STOP = "ntc:stop"
+_NAV = frozenset({"review", "result", "why", "share", "notify", "notify_yes", "notify_no"})
+_NOTICE: dict[str, Event] = {"show": ShowNotice(), "stop": StopNotices()}
 _TYPE_COUNTRY = "type=citizenship"
 
 
@@ -94,6 +109,8 @@ def decode_button(data: str) -> Event | None:
         if tail == "restart":
             return Restart()
         return Nav(tail) if tail in _NAV else None
+    if head == "ntc":
+        return _NOTICE.get(tail)
     turn = _turn(head[1:])
     if turn is None:
         return None

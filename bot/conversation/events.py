@@ -14,9 +14,12 @@ __all__ = [
     "Info",
     "Nav",
     "Restart",
+    "Restore",
     "SetLanguage",
     "SetMode",
+    "ShowNotice",
     "Start",
+    "StopNotices",
     "Text",
     "TypeCountry",
 ]
@@ -92,9 +95,29 @@ class Forget:
 
 @dataclass(frozen=True, slots=True)
 class Nav:
-    """A navigation button: `review`, `result`, `why`, `share`."""
+    """A navigation button: `review`, `result`, `why`, `share`, `notify`, `notify_yes`,
+    `notify_no`."""
 
     to: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowNotice:
+    """ "Show the full answer" under a notice: the adapter turns it into `Restore`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """Show the answer for the answers a notice subscription kept."""
+
+    answers: dict[str, str | list[str]]
+    lang: str
+    mode: str  # a `Mode` value, checked by the engine
+
+
+@dataclass(frozen=True, slots=True)
+class StopNotices:
+    """ "Stop these messages" under a notice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,4 +140,7 @@ Event: TypeAlias = (
     | Forget
     | Nav
     | Info
+    | ShowNotice
+    | Restore
+    | StopNotices
 )

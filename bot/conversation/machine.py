@@ -25,11 +25,21 @@ from bot.conversation.events import (
     Info,
     Nav,
     Restart,
+    Restore,
     SetLanguage,
     SetMode,
+    ShowNotice,
     Start,
+    StopNotices,
     Text,
     TypeCountry,
+)
+from bot.conversation.notice import (
+    NoticeRequest,
+    declined_reply,
+    offer_reply,
+    stopped_reply,
+    subscribed_reply,
 )
 from bot.conversation.questions import BY_FIELD, DONT_KNOW, UNKNOWN, Question, question_for
 from bot.conversation.replies import N_, Bullets, Button, Country, Msg, Reply
@@ -44,7 +54,7 @@ from bot.conversation.screens import (
 )
 from bot.conversation.state import LANGUAGES, Mode, State, Step
 from bot.conversation.texts import DOCUMENT_TEXT
-from rules import Document, Facts
+from rules import Document, Facts, Finding
 from rules.possibilities import MAX_UNKNOWN, Possibilities, possibilities
 
 __all__ = [
@@ -69,6 +79,10 @@ class Transition:
     replies: tuple[Reply, ...]
     #: Delete the conversation's messages from the chat too (/forget).
     wipe: bool = False
+    #: The person agreed to be told if this answer changes: keep this much.
+    subscribe: NoticeRequest | None = None
+    #: Stop the notices and delete what was kept for them.
+    unsubscribe: bool = False
 
 
 def negotiate(language_code: str | None) -> str | None:
@@ -109,6 +123,13 @@ def _judged(state: State, today: date) -> Possibilities:
     return _judge(facts_of(state), unknown_of(state), today)
 
 
+def answer_for(answers: dict[str, str | list[str]], day: date) -> Finding:
+    """The finding the result screen shows for these answers on `day` (the overall one when
+    some answer is "I don't know"): what a notice compares against."""
+    finding: Finding = _judged(State.fresh(answers=answers), day).finding
+    return finding
+
+
 def _offers_unknown(state: State, question: Question) -> bool:
     """Whether "I don't know" is an answer to `question` here."""
     mode = state.mode or Mode.SELF
@@ -125,6 +146,12 @@ def transition(
         return Transition(state, (Reply((INFO[event.topic],)),))
     if isinstance(event, Start):
         return _start(state, event, today=today)
+    if isinstance(event, StopNotices):
+        return Transition(state, (stopped_reply(),), unsubscribe=True)
+    if isinstance(event, Restore):
+        return _restore(event, today)
+    if isinstance(event, ShowNotice):  # the adapter found no subscription to restore
+        return _start(state, Start(hint=hint), today=today)
     if state is None:
         return _without_state(event, today=today, hint=hint)
     try:
@@ -147,6 +174,19 @@ _UNKNOWN_COUNTRY = N_(
 )
 _TYPE_COUNTRY = N_("Please write the name of the country.")
 _RECOGNISED = N_("Citizenship: {country}. If this is wrong, press «← Back».")
+
+
+def _restore(event: Restore, today: date) -> Transition:
+    """The answer for a subscription's answers, as a new conversation at its result."""
+    mode = event.mode if event.mode in Mode.__members__.values() else Mode.SELF
+    lang = event.lang if event.lang in LANGUAGES else None
+    try:
+        state = State.fresh(lang=lang, mode=mode, answers=event.answers, step=Step.REVIEW)
+        _judged(state, today)
+    except ValueError:  # pydantic's ValidationError too: kept answers that no longer fit
+        return _start(None, Start(hint=lang), today=today, notice=_LOST)
+    moved, replies = _advance(state, today, edit=False)
+    return Transition(moved, replies)
 
 
 def _without_state(event: Event, *, today: date, hint: str | None) -> Transition:
@@ -411,6 +451,13 @@ def _on_nav(state: State, event: Nav, today: date) -> Transition:
         if judged.unknown:
             return Transition(state, branching_share(judged, state))
         return Transition(state, share_replies(finding, state.answers.get("application")))
+    if event.to == "notify" and state.step is Step.RESULT:
+        return Transition(state, (offer_reply(),))
+    if event.to == "notify_yes" and state.step is Step.RESULT:
+        request = NoticeRequest.of(state, finding)
+        return Transition(state, (subscribed_reply(),), subscribe=request)
+    if event.to == "notify_no" and state.step is Step.RESULT:
+        return Transition(state, (declined_reply(),))
     return _stale(state, today)
 
 

@@ -8,7 +8,7 @@ information, that this is not legal advice, where to get legal help, and a safet
 
 from __future__ import annotations
 
-from bot.conversation.codec import NAV_RESTART, NAV_REVIEW, NAV_SHARE, NAV_WHY
+from bot.conversation.codec import NAV_NOTIFY, NAV_RESTART, NAV_REVIEW, NAV_SHARE, NAV_WHY
 from bot.conversation.questions import BY_FIELD, answer_label, in_question_order
 from bot.conversation.replies import N_, Bullets, Button, Ext, Msg, Pair, Reply
 from bot.conversation.state import Mode, State
@@ -26,13 +26,20 @@ from rules import (
 
 __all__ = [
     "CERTAINTY_TEXT",
+    "NOTICE_OFFER_BUTTON",
     "documents_parts",
+    "explanation",
     "footer_parts",
     "headline",
+    "key_caveat",
     "result_reply",
     "share_replies",
+    "status_line",
     "why_reply",
 ]
+
+#: Under every result: "Tell me if this changes" (notices, see `bot.conversation.notice`).
+NOTICE_OFFER_BUTTON = Button(Msg(N_("Tell me if this changes")), NAV_NOTIFY)
 
 _AFFECTED_NOT_MET = {
     Mode.SELF: N_("🔴 The decree applies to you. You do not have a document that meets it yet."),
@@ -111,20 +118,23 @@ _CERTAINTY = {
 
 
 def _headline(finding: Finding, mode: Mode) -> str:
-    if finding.outcome is Outcome.AFFECTED:
-        if finding.requirement_met is True:
+    return status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
+
+
+def status_line(
+    outcome: Outcome, requirement_met: bool | None, certainty: Certainty, mode: Mode
+) -> str:
+    """The status line of an answer (also for the answer a notice says was given before)."""
+    if outcome is Outcome.AFFECTED:
+        if requirement_met is True:
             return _AFFECTED_MET[mode]
-        if finding.requirement_met is False:
+        if requirement_met is False:
             return _AFFECTED_NOT_MET[mode]
         return _AFFECTED_UNSURE[mode]
-    if finding.outcome is Outcome.NOT_AFFECTED:
+    if outcome is Outcome.NOT_AFFECTED:
         # Only what several sources (one official) agree on is stated as plain fact.
-        return (
-            _NOT_AFFECTED[mode]
-            if finding.certainty is Certainty.HIGH
-            else (_NOT_AFFECTED_REPORTED[mode])
-        )
-    if finding.outcome is Outcome.SEPARATE_RULES:
+        return _NOT_AFFECTED[mode] if certainty is Certainty.HIGH else _NOT_AFFECTED_REPORTED[mode]
+    if outcome is Outcome.SEPARATE_RULES:
         return _SEPARATE[mode]
     return _UNCLEAR[mode]
 
@@ -168,7 +178,13 @@ def _caveat(code: str) -> Msg:
     return Msg(CAVEAT_TEXT[code])
 
 
-def _explanation(finding: Finding) -> list[Msg]:
+def key_caveat(finding: Finding) -> list[Msg]:
+    """The one caveat a short form (a share, a notice) keeps, if the finding has one."""
+    key = next((c for c in _KEY_CAVEATS if c in finding.caveats), None)
+    return [] if key is None else [_caveat(key)]
+
+
+def explanation(finding: Finding) -> list[Msg]:
     """The sentence under the mark: why it is this result."""
     if finding.outcome is Outcome.SEPARATE_RULES:
         return [Msg(_SEPARATE_UNKNOWN)]  # the headline already names the separate rules
@@ -207,7 +223,7 @@ def _documents(finding: Finding, application: str | list[str] | None) -> list[Ms
 def result_reply(finding: Finding, state: State) -> Reply:
     """The result message and what the person can do next."""
     mode = state.mode or Mode.SELF
-    parts = [Msg(_headline(finding, mode)), *_explanation(finding)]
+    parts = [Msg(_headline(finding, mode)), *explanation(finding)]
     parts += _documents(finding, state.answers.get("application"))
     parts.append(Msg(_CERTAINTY[finding.certainty.value]))
     # The servicemen's route is already shown with its documents; do not say it twice.
@@ -225,6 +241,7 @@ def result_reply(finding: Finding, state: State) -> Reply:
     buttons = (
         (Button(Msg(N_("Why this result?")), NAV_WHY), Button(Msg(N_("Share")), NAV_SHARE)),
         (Button(Msg(N_("Change an answer")), NAV_REVIEW),),
+        (NOTICE_OFFER_BUTTON,),
         (Button(Msg(N_("Start over")), NAV_RESTART),),
     )
     return Reply(tuple(parts), buttons, edit=True)
@@ -286,14 +303,12 @@ def share_replies(finding: Finding, application: str | list[str] | None) -> tupl
     parts = [
         Msg.of(_DECREE, decree_date=DECREE_DATE),
         Msg(_headline(finding, Mode.NGO)),
-        *_explanation(finding),
+        *explanation(finding),
     ]
     if finding.outcome is Outcome.AFFECTED:
         parts += _documents(finding, application)
     parts.append(Msg(_CERTAINTY[finding.certainty.value]))
-    key = next((c for c in _KEY_CAVEATS if c in finding.caveats), None)
-    if key is not None:
-        parts.append(_caveat(key))
+    parts += key_caveat(finding)
     parts.append(Msg(N_("This is information, not legal advice.")))
     parts.append(_as_of())
     parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))

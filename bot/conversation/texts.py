@@ -135,8 +135,7 @@ CAVEAT_TEXT: dict[str, str] = {
         " the requirement applies."
     ),
     "rules_not_reviewed_recently": N_(
-        "These rules were last checked against the sources on {date}. They may have changed"
-        " since."
+        "These rules were last checked against the sources on {date}. They may have changed since."
     ),
     "highly_qualified_specialist_meaning": N_(
         "It is not clear whether this means only the official status of a highly qualified"

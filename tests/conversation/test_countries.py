@@ -456,9 +456,7 @@ def test_generated_data_is_up_to_date() -> None:
         f"{CLDR_VERSION}: after `make upgrade`, run `make countries` and read the diff"
     )
     generator = _load_generator()
-    assert GENERATED.read_text(encoding="utf-8") == generator.render(), (
-        "run: make countries"
-    )
+    assert GENERATED.read_text(encoding="utf-8") == generator.render(), "run: make countries"
 
 
 def test_countries_module_is_pure() -> None:

@@ -29,7 +29,7 @@ from bot.adapters.telegram.handlers import TelegramHandlers
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
-from bot.compose import Parts
+from bot.compose import Parts, build_notices
 from bot.config import StartupError
 from bot.i18n import Renderer
 from bot.messages import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
@@ -140,6 +140,7 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         renderer=parts.renderer,
         keys=KeyMaker(key_secret, bot.id),
         bot_username=bot.username,
+        notices=build_notices(parts, key_secret=key_secret, bot_id=bot.id),
     )
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))

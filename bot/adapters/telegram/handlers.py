@@ -43,6 +43,7 @@ from bot.conversation import (
     decode_button,
     negotiate,
 )
+from bot.conversation.events import ShowNotice
 from bot.conversation.replies import Msg
 from bot.conversation.screens import INFO
 from bot.i18n import Rendered, Renderer
@@ -53,6 +54,7 @@ from bot.messages import (
     UNKNOWN_COMMAND,
     UNSUPPORTED,
 )
+from bot.notices import Notices
 from bot.service import DEFAULT_LANGUAGE, ChatService, Handled
 from bot.storage import Booking, KeyMaker
 
@@ -102,6 +104,7 @@ class TelegramHandlers:
         renderer: Renderer,
         keys: KeyMaker,
         bot_username: str,
+        notices: Notices | None = None,
         today: type[date] = date,
     ) -> None:
         self._bot = bot
@@ -109,6 +112,7 @@ class TelegramHandlers:
         self._renderer = renderer
         self._keys = keys
         self.bot_username = bot_username
+        self._notices = notices
         self._today = today
         self._in_flight: dict[int, int] = {}
         #: Called with a chat id when everything about the chat is deleted (the pace, too).
@@ -162,6 +166,8 @@ class TelegramHandlers:
         hint = _hint(query.from_user)
         with self._admit(chat.id) as admitted:
             if admitted:
+                if isinstance(event, ShowNotice) and self._notices is not None:
+                    event = await self._notices.restore(chat.id) or event
                 await self._handle(update, event, hint, kind="button", query=query)
                 return
         await self._answer(query)  # dropped: at least the spinner stops
@@ -184,6 +190,8 @@ class TelegramHandlers:
         logger.error("handler error: %s", type(context.error).__name__)
 
     async def _forgotten(self, chat_id: int) -> None:
+        if self._notices is not None:
+            await self._notices.forget(chat_id)
         if self.on_forget is not None:
             await self.on_forget(chat_id)
 
@@ -252,6 +260,11 @@ class TelegramHandlers:
                 await answering
         if handled.wipe and message is not None:
             await _wipe(update, message, handled.wipe_from)
+        if self._notices is not None:
+            if handled.subscribe is not None:
+                await self._notices.subscribe(chat.id, handled.subscribe, today=self._today.today())
+            if handled.unsubscribe:
+                await self._notices.forget(chat.id)
         try:
             with pace.booked(chat.id, handled.booked) if pace else contextlib.nullcontext():
                 await self._deliver(update, handled, query)

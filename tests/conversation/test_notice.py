@@ -1,0 +1,91 @@
+"""The notice screens in the pure engine: the offer says what is kept before anything is,
+only "yes" asks to keep it, and a notice's buttons show the answer again or stop."""
+
+from __future__ import annotations
+
+from bot.conversation import Nav, Start, State, Step, decode_button, transition
+from bot.conversation.events import Restore, ShowNotice, StopNotices
+from bot.conversation.machine import facts_of
+from bot.conversation.notice import NOTICE_DAYS, notice_reply
+from bot.conversation.replies import Msg
+from bot.conversation.state import Mode
+from rules import Certainty, Outcome, decide
+from tests.conftest import TODAY
+
+WORKER = {
+    "sex": "male",
+    "age_band": "18_to_65",
+    "citizenship": "TJ",
+    "application": "residence_permit",
+    "grounds": "long_residence",
+    "documents": "none",
+}
+
+
+def _at_result() -> State:
+    shown = transition(None, Restore(dict(WORKER), "tg", "relative"), today=TODAY)
+    assert shown.state is not None
+    assert shown.state.step is Step.RESULT
+    return shown.state
+
+
+def test_the_result_offers_notices_and_the_offer_says_what_is_kept() -> None:
+    state = _at_result()
+    offer = transition(state, Nav("notify"), today=TODAY)
+    assert offer.subscribe is None, "pressing the offer keeps nothing"
+    (reply,) = offer.replies
+    (text,) = reply.parts
+    assert isinstance(text, Msg)
+    assert dict(text.params) == {"days": NOTICE_DAYS}
+    assert "this chat, the answers you gave and your language" in text.id
+    assert [b.data for row in reply.buttons for b in row] == ["nav:notify_yes", "nav:notify_no"]
+
+
+def test_nothing_is_kept_without_the_confirmation() -> None:
+    state = _at_result()
+    declined = transition(state, Nav("notify_no"), today=TODAY)
+    assert declined.subscribe is None
+    confirmed = transition(state, Nav("notify_yes"), today=TODAY)
+    request = confirmed.subscribe
+    assert request is not None
+    assert request.answers == WORKER
+    assert (request.lang, request.mode) == ("tg", Mode.RELATIVE)
+    assert (request.outcome, request.requirement_met) == (Outcome.AFFECTED, False)
+
+
+def test_an_old_offer_pressed_after_a_restart_keeps_nothing() -> None:
+    state = _at_result()
+    restarted = transition(state, Start(), today=TODAY).state
+    assert restarted is not None
+    assert transition(restarted, Nav("notify_yes"), today=TODAY).subscribe is None
+
+
+def test_a_notices_buttons_show_the_answer_again_or_stop() -> None:
+    assert decode_button("ntc:show") == ShowNotice()
+    assert decode_button("ntc:stop") == StopNotices()
+    assert decode_button("ntc:other") is None
+    stop = transition(None, StopNotices(), today=TODAY)
+    assert stop.unsubscribe
+    # No subscription to show (it expired, or was stopped): the bot starts afresh.
+    fresh = transition(None, ShowNotice(), today=TODAY)
+    assert fresh.state is not None
+    assert fresh.state.step is Step.LANGUAGE
+
+
+def test_a_restore_with_forged_answers_starts_again() -> None:
+    forged = transition(None, Restore({"sex": "robot"}, "tg", "self"), today=TODAY)
+    assert forged.state is not None
+    assert forged.state.answers == {}
+
+
+def test_the_notice_says_before_and_now() -> None:
+    state = _at_result()
+    finding = decide(facts_of(state), on=TODAY)
+    reply = notice_reply((Outcome.NOT_AFFECTED, None, Certainty.HIGH), finding, Mode.SELF)
+    ids = [p.id for p in reply.parts if isinstance(p, Msg)]
+    assert ids[:3] == [
+        "The answer to your question has changed.",
+        "Before: {answer}",
+        "Now: {answer}",
+    ]
+    assert [b.data for row in reply.buttons for b in row] == ["ntc:show", "ntc:stop"]
