@@ -10,7 +10,7 @@ LOCKER := .venv-lock
 COMPILE := $(LOCKER)/bin/pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
 	--all-build-deps --no-emit-index-url --no-emit-find-links
 
-.PHONY: lock upgrade countries run test compile extract update uz-cyrl stats soak soak-quick fuzz bench bench-peers clean redis-server image-tools
+.PHONY: lock upgrade countries run test compile extract update uz-cyrl stats soak soak-quick fuzz bench bench-peers surge surge-quick surge-full surge-peers surge-plot clean redis-server image-tools
 
 # Installs exactly what requirements-dev.lock pins, each file checked against its hash
 # (pip-tools' compiled requirements; `make lock` writes them, README "Dependencies").
@@ -100,6 +100,34 @@ bench-peers: $(PEERS)/.installed-stamp
 
 bench: $(STAMP) compile redis-server bench-peers
 	$(BIN)/python -m bench.bench
+
+# The surge benchmark (README "Surge benchmark"): 1,000 people within 10 s against a hidden
+# overall limit, decree-bot with 1, 2 and 4 workers and PTB's AIORateLimiter as the peer.
+# The peer and matplotlib live in venvs of their own, so the bot's install does not grow.
+SURGE_PEERS := $(VENV)/surge-peers
+PLOT := $(VENV)/plot
+$(SURGE_PEERS)/.installed-stamp:
+	$(PYTHON) -m venv $(SURGE_PEERS)
+	$(SURGE_PEERS)/bin/python -m pip install --quiet 'python-telegram-bot[rate-limiter,webhooks]==22.8'
+	touch $@
+
+$(PLOT)/.installed-stamp:
+	$(PYTHON) -m venv $(PLOT)
+	$(PLOT)/bin/python -m pip install --quiet 'matplotlib==3.11.2'
+	touch $@
+
+surge-peers: $(SURGE_PEERS)/.installed-stamp
+surge-plot: $(PLOT)/.installed-stamp
+
+surge: $(STAMP) compile redis-server surge-peers surge-plot
+	$(BIN)/python -m surge.surge
+
+surge-quick: $(STAMP) compile redis-server surge-peers surge-plot
+	$(BIN)/python -m surge.surge --quick
+
+# Issue 18's full size: 3,000 people within 30 s (about half an hour on two cores).
+surge-full: $(STAMP) compile redis-server surge-peers surge-plot
+	$(BIN)/python -m surge.surge --people 3000 --window 30 --run-seconds 300
 
 stats: $(STAMP)
 	$(BIN)/python -m bot.catalog_stats

@@ -1,7 +1,10 @@
 """Test doubles for running the real bot end to end: a fake Telegram Bot API server."""
 
 from fakebotapi._http import free_port
+from fakebotapi._limits import FloodReport, FloodWaitError, Limits, flood_report
 from fakebotapi._model import (
+    EDIT_METHODS,
+    SEND_METHODS,
     ApiError,
     Call,
     CallbackRecord,
@@ -19,6 +22,8 @@ from fakebotapi.fake_bot_api import FakeBotApi
 
 __all__ = [
     "CONFIGURED_SECRET",
+    "EDIT_METHODS",
+    "SEND_METHODS",
     "ApiError",
     "ButtonNotFoundError",
     "Call",
@@ -26,12 +31,16 @@ __all__ = [
     "FakeBotApi",
     "FakeChat",
     "FakeUser",
+    "FloodReport",
+    "FloodWaitError",
     "InlineButton",
     "InlineQueryRecord",
+    "Limits",
     "RateReport",
     "StoredMessage",
     "WebhookConfig",
     "WebhookDelivery",
     "count_rate_violations",
+    "flood_report",
     "free_port",
 ]

@@ -53,6 +53,11 @@ class Call:
     error: str | None = None
     retry_after: int | None = None
     t_done: float | None = None
+    #: Sent during a flood wait the bot had already been told of (a violation).
+    in_flood: bool = False
+    #: Why the fake answered 429: "overall", "chat", "group", "flood" (again during a known
+    #: wait) or "fault" (injected); None otherwise.
+    limit: str | None = None
 
     @property
     def ok(self) -> bool:

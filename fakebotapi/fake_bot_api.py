@@ -30,6 +30,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from fakebotapi._http import LOOPBACK, Signal, free_port, make_app, wait_any
+from fakebotapi._limits import FloodLedger, FloodReport, FloodWaitError, Limits, flood_report
 from fakebotapi._methods import BotApiMethods, as_chat_id
 from fakebotapi._model import (
     JSON,
@@ -57,9 +58,7 @@ class _Fault:
 
     def error(self) -> ApiError:
         if self.status == 429:
-            after = self.retry_after or 1
-            text = self.description or f"Too Many Requests: retry after {after}"
-            return ApiError(429, text, {"retry_after": after})
+            return FloodWaitError(self.retry_after or 1, self.chat_id, self.description)
         defaults = {500: "Internal Server Error", 502: "Bad Gateway", 403: "Forbidden"}
         return ApiError(self.status, self.description or defaults.get(self.status, "Error"))
 
@@ -76,9 +75,12 @@ class FakeBotApi(BotApiMethods):
         webhook_retries: int = 3,
         webhook_retry_delay: float = 0.05,
         settle: float = 0.05,
+        limits: Limits | None = None,
     ) -> None:
         super().__init__(token, bot_username, bot_name)
         self.settle = settle
+        #: Flood limits (off unless `limits` says otherwise) and the waits announced so far.
+        self.flood = FloodLedger(limits)
         self.calls: list[Call] = []
         self.users: dict[int, FakeUser] = {}
         self.latency: dict[str, float] = {}
@@ -182,8 +184,10 @@ class FakeBotApi(BotApiMethods):
         return sorted(self._canonical.values())
 
     def reset_calls(self) -> None:
-        """Forget recorded calls (long soaks); users' wait_reply marks restart with them."""
+        """Forget recorded calls (long soaks); users' wait_reply marks restart with them.
+        Announced flood waits and the limits' windows start afresh too."""
         self.calls.clear()
+        self.flood.reset()
         for user in self.users.values():
             user.forget_marks()
 
@@ -226,6 +230,20 @@ class FakeBotApi(BotApiMethods):
         """Flood-limit accounting over `calls`; see `count_rate_violations` for the rules."""
         return count_rate_violations(self.calls, **limits)
 
+    def set_limits(self, limits: Limits) -> None:
+        """Enforce these flood limits from now on (see `Limits`; windows start empty)."""
+        self.flood.set_limits(limits)
+
+    def flood_report(self) -> FloodReport:
+        """Attempts, 429s and violations of the limited methods, over `calls`."""
+        return flood_report(self.calls, self.flood.limits.methods)
+
+    def limited_calls(self) -> list[Call]:
+        """Every request of a limited method ("a send"): its time (`t_monotonic`), chat,
+        status, and whether it came during a flood wait the bot had been told of
+        (`in_flood`)."""
+        return [c for c in self.calls if self.flood.limited(c.method)]
+
     async def wait_for(
         self,
         predicate: Callable[[], T],
@@ -252,6 +270,15 @@ class FakeBotApi(BotApiMethods):
             return record.chat_id if record else None
         return as_chat_id(params.get("chat_id"))
 
+    def _injected_fault(self, method: str, call: Call) -> None:
+        """Raise the error `fail_next` asked for, if one applies to this call."""
+        for fault in self._faults:
+            if fault.method in (method, "*") and fault.chat_id in (None, call.chat_id):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                raise fault.error()
+
     async def dispatch(
         self, token: str, name: str, params: JSON, closed: asyncio.Event
     ) -> tuple[int, JSON]:
@@ -267,19 +294,21 @@ class FakeBotApi(BotApiMethods):
             delay = self.latency.get(method, self.latency.get("*", 0.0))
             if delay and method != "getUpdates":
                 await asyncio.sleep(delay)
-            for fault in self._faults:
-                if fault.method in (method, "*") and fault.chat_id in (None, call.chat_id):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                    raise fault.error()
+            limited = self.flood.limited(method)
+            if limited:
+                self.flood.admit(call)
+            self._injected_fault(method, call)
             if method == "getUpdates":
                 result = await self.updates.get_updates(params, closed)
             else:
                 result = self._handlers[method](params)
+                if limited:
+                    self.flood.sent(call)
         except ApiError as exc:
             call.status, call.error = exc.status, exc.description
             call.retry_after = (exc.parameters or {}).get("retry_after")
+            if isinstance(exc, FloodWaitError):
+                self.flood.told(call, exc)
             payload = exc.payload()
         else:
             call.status, call.result = 200, result
