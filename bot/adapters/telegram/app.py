@@ -127,7 +127,11 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     if isinstance(parts.store, RedisStore):
         # Typed answers: the write and the chat's pace in one round trip.
         paced = BookPaceWithWrite(parts.store)
-        service = ChatService(store=paced, ttl_seconds=parts.settings.session_ttl)
+        service = ChatService(
+            store=paced,
+            ttl_seconds=parts.settings.session_ttl,
+            on_change=parts.service.on_change,  # the counts, as on the unpaced service
+        )
     handlers = TelegramHandlers(
         bot=bot,
         service=service,
