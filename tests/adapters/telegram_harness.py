@@ -15,9 +15,19 @@ from bot.compose import Parts, build_parts
 from bot.config import Settings
 from fakebotapi import FakeBotApi, FakeUser, StoredMessage, free_port
 
-__all__ = ["KEY_SECRET", "RunningBot", "press", "running_bot"]
+__all__ = ["KEY_SECRET", "WORKER_PATH", "RunningBot", "press", "running_bot"]
 
 KEY_SECRET = b"e2e-key-secret-e2e-key-secret-e2e-key"
+#: The presses of a Tajik worker with no document, from the first question to his result.
+WORKER_PATH = (
+    "sex=male",
+    "age_band=18_to_65",
+    "citizenship=TJ",
+    "application=residence_permit",
+    "grounds=long_residence",
+    "documents=none",
+    "nav:result",
+)
 WEBHOOK_SECRET = "e2e-webhook-secret-e2e-webhook-secret"
 
 
@@ -31,9 +41,7 @@ class RunningBot:
     listen_port: int | None = None
 
 
-def settings_for(
-    api: FakeBotApi, mode: str, redis_url: str, port: int, **extra: Any
-) -> Settings:
+def settings_for(api: FakeBotApi, mode: str, redis_url: str, port: int, **extra: Any) -> Settings:
     """Settings pointing the bot at the fake API (no environment involved); `extra` adds
     settings (a legal-help file, a metrics address)."""
     return Settings(
@@ -51,9 +59,7 @@ def settings_for(
 
 
 @contextlib.asynccontextmanager
-async def running_bot(
-    mode: str, redis_url: str, **extra: Any
-) -> AsyncIterator[RunningBot]:
+async def running_bot(mode: str, redis_url: str, **extra: Any) -> AsyncIterator[RunningBot]:
     """Start the bot in `mode` against a fresh fake API; stop it cleanly afterwards."""
     async with FakeBotApi() as api:
         port = free_port()

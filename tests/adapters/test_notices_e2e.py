@@ -17,21 +17,13 @@ from bot.notices import Courier, NoticeReport, Subscription, current_finding, no
 from bot.notices.store import NOTICE_PREFIX
 from fakebotapi import FakeUser
 from rules import Certainty, Finding, Outcome
-from tests.adapters.telegram_harness import KEY_SECRET, RunningBot, press, running_bot
+from tests.adapters.telegram_harness import KEY_SECRET, WORKER_PATH, RunningBot, press, running_bot
 
 pytestmark = pytest.mark.redis
 
 TODAY = date(2026, 12, 2)
 LANGS = ("ru", "tg", "uz", "uz_Cyrl", "az")
-_PATH = [
-    "sex=male",
-    "age_band=18_to_65",
-    "citizenship=TJ",
-    "application=residence_permit",
-    "grounds=long_residence",
-    "documents=none",
-    "nav:result",
-]
+_PATH = WORKER_PATH
 _SUBSCRIBED = "Done. If the answer changes, you will get one message here. To stop, send /forget."
 _CHANGED = "The answer to your question has changed."
 _STOPPED = "You will get no more messages about changes. Everything kept for them has been deleted."
@@ -85,7 +77,9 @@ async def test_subscribe_notify_once_show_and_stop_in_every_language(
         assert all(NOTICE_DAYS * 86400 - 60 < ttl <= NOTICE_DAYS * 86400 for ttl in keys.values())
         with redis.Redis.from_url(redis_url) as client:
             for key in client.scan_iter():
-                value = client.get(key) or b""
+                # Strings hold conversations and subscriptions; hashes, the counts per org.
+                kind = client.type(key)
+                value = client.get(key) if kind == b"string" else repr(client.hgetall(key)).encode()
                 for user in users:
                     assert str(user.id).encode() not in key + value, "no raw chat id in Redis"
 

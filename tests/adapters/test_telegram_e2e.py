@@ -18,21 +18,13 @@ from bot.conversation import LANGUAGES
 from bot.i18n import Renderer
 from bot.logs import configure_logging
 from fakebotapi import FakeBotApi
-from tests.adapters.telegram_harness import RunningBot, press, running_bot
+from tests.adapters.telegram_harness import WORKER_PATH, RunningBot, press, running_bot
 from tests.redis_server import RedisServer, all_keys_with_ttl
 
 pytestmark = pytest.mark.redis
 ROOT = Path(__file__).resolve().parents[2]
 
-_PATH = [
-    "sex=male",
-    "age_band=18_to_65",
-    "citizenship=TJ",
-    "application=residence_permit",
-    "grounds=long_residence",
-    "documents=none",
-    "nav:result",
-]
+_PATH = WORKER_PATH
 _NOT_MET = "🔴 The decree applies to you. You have none of the listed documents."
 
 
