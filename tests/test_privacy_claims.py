@@ -47,6 +47,7 @@ from bot.storage.base import RECENT_LIMIT, Snapshot, decode_record, encode_recor
 from fakebotapi import FakeBotApi
 from tests.adapters.telegram_harness import KEY_SECRET, WEBHOOK_SECRET, running_bot
 from tests.conftest import TODAY, make_renderer
+from tests.privacy import mentions
 from tests.redis_server import all_keys_with_ttl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +234,7 @@ async def test_pace_keys_are_pseudonymous_and_short_lived(redis_url: str) -> Non
     assert set(keys) <= {conversation, pace}
     assert conversation in keys
     assert 0 < keys.get(pace, 1) <= 1100
-    assert all(str(user.id) not in key for key in keys)
+    assert not any(mentions(key, user.id) for key in keys)
 
 
 # --- /forget ---------------------------------------------------------------------------------
@@ -492,3 +493,10 @@ async def test_a_process_with_an_old_copy_answers_from_the_store() -> None:
     final, _ = decode((await store.get("k")).data)
     assert final is not None
     assert final.answers == {"sex": "male", "age_band": "18_to_65"}
+
+
+def test_an_id_counts_only_as_a_whole_number() -> None:
+    # A random store version once held 7100 inside 1221171007: not a leak.
+    assert not mentions(b"1221171007|1njcih|{}", 7100)
+    assert mentions(b"dcb:c:7100", 7100)
+    assert mentions("chat=7100,", 7100)

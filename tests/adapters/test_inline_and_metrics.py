@@ -13,6 +13,7 @@ from bot.conversation.screens import INFO, LANGUAGE_NAMES
 from bot.i18n import Renderer
 from fakebotapi import free_port
 from tests.adapters.telegram_harness import press, running_bot
+from tests.privacy import mentions
 
 pytestmark = pytest.mark.redis
 
@@ -116,7 +117,7 @@ async def test_metrics_counters_move(redis_url: str) -> None:
     # Labels are kinds, methods, outcomes, languages and organisation codes: nothing finer.
     labels = set(re.findall(r"(\w+)=\"", after))
     assert labels <= {"kind", "method", "where", "org", "lang", "outcome", "le"}, labels
-    assert str(user.id) not in after
+    assert not mentions(after, user.id)
 
 
 async def test_metrics_are_off_by_default(redis_url: str) -> None:

@@ -18,6 +18,7 @@ from bot.notices.store import NOTICE_PREFIX
 from fakebotapi import FakeUser
 from rules import Certainty, Finding, Outcome
 from tests.adapters.telegram_harness import KEY_SECRET, WORKER_PATH, RunningBot, press, running_bot
+from tests.privacy import mentions
 
 pytestmark = pytest.mark.redis
 
@@ -81,7 +82,7 @@ async def test_subscribe_notify_once_show_and_stop_in_every_language(
                 kind = client.type(key)
                 value = client.get(key) if kind == b"string" else repr(client.hgetall(key)).encode()
                 for user in users:
-                    assert str(user.id).encode() not in key + value, "no raw chat id in Redis"
+                    assert not mentions(key + value, user.id), "no raw chat id in Redis"
 
         before = {user.id: len(user.chat.messages) for user in users}
         report = await _notice_run(bot.parts)
