@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.compose import Parts, build_parts
 from bot.config import Settings
 from fakebotapi import FakeBotApi, FakeUser, StoredMessage, free_port
 
-__all__ = ["KEY_SECRET", "WORKER_PATH", "RunningBot", "press", "running_bot"]
+__all__ = ["KEY_SECRET", "WORKER_PATH", "RunningBot", "converse", "press", "running_bot"]
 
 KEY_SECRET = b"e2e-key-secret-e2e-key-secret-e2e-key"
 #: The presses of a Tajik worker with no document, from the first question to his result.
@@ -86,3 +86,17 @@ async def press(user: FakeUser, suffix: str) -> list[StoredMessage]:
     """Press the button whose callback data ends with `suffix`, and wait for the reply."""
     await user.press(lambda b: (b.callback_data or "").endswith(suffix))
     return await user.wait_reply()
+
+
+async def converse(
+    bot: RunningBot, lang: str, user_id: int, path: Iterable[str] = WORKER_PATH
+) -> str:
+    """One person starts in `lang`, presses `path` and reads the last message."""
+    user = bot.api.user(user_id=user_id, language_code=lang.split("_", maxsplit=1)[0])
+    await user.send_command("/start", payload=f"{lang}-self")
+    await user.wait_reply()
+    for suffix in path:
+        await press(user, suffix)
+    last = user.chat.last_bot_message
+    assert last is not None
+    return last.text

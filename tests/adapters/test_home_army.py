@@ -9,7 +9,7 @@ import pytest
 
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer
-from tests.adapters.telegram_harness import RunningBot, press, running_bot
+from tests.adapters.telegram_harness import converse, running_bot
 from tests.adapters.test_console import _run
 
 _UNSURE = "🟡 The decree applies to you. It is not certain that your document meets it."
@@ -18,7 +18,7 @@ _REASON = (
     " the list. No source says whether such papers count: the migration office decides."
     " Please get legal advice before you apply."
 )
-_PATH = [
+_PATH = (
     "sex=male",
     "age_band=18_to_65",
     "citizenship=TJ",
@@ -26,20 +26,9 @@ _PATH = [
     "grounds=family",
     "documents=foreign_military_document",
     "nav:result",
-]
+)
 # Man, 18-65, Tajikistan, residence permit, family, papers from another army, show the result.
 _CONSOLE = "1\n2\n1\n1\n2\n5\n1\n"
-
-
-async def _conversation(bot: RunningBot, lang: str, user_id: int) -> str:
-    user = bot.api.user(user_id=user_id, language_code=lang.split("_", maxsplit=1)[0])
-    await user.send_command("/start", payload=f"{lang}-self")
-    await user.wait_reply()
-    for suffix in _PATH:
-        await press(user, suffix)
-    last = user.chat.last_bot_message
-    assert last is not None
-    return last.text
 
 
 @pytest.mark.redis
@@ -47,7 +36,7 @@ async def test_home_army_papers_are_yellow_in_telegram(redis_url: str, renderer:
     """Six men, one per language, press the home-army answer and read 🟡 and why."""
     async with running_bot("polling", redis_url) as bot:
         texts = await asyncio.gather(
-            *(_conversation(bot, lang, 7000 + i) for i, lang in enumerate(LANGUAGES))
+            *(converse(bot, lang, 7000 + i, _PATH) for i, lang in enumerate(LANGUAGES))
         )
     for lang, text in zip(LANGUAGES, texts, strict=True):
         assert text.startswith(renderer.gettext(_UNSURE, lang)), (lang, text[:80])

@@ -18,7 +18,7 @@ from bot.conversation import LANGUAGES
 from bot.i18n import Renderer
 from bot.logs import configure_logging
 from fakebotapi import FakeBotApi
-from tests.adapters.telegram_harness import WORKER_PATH, RunningBot, press, running_bot
+from tests.adapters.telegram_harness import WORKER_PATH, converse, press, running_bot
 from tests.redis_server import RedisServer, all_keys_with_ttl
 
 pytestmark = pytest.mark.redis
@@ -28,17 +28,6 @@ _PATH = WORKER_PATH
 _NOT_MET = "🔴 The decree applies to you. You have none of the listed documents."
 
 
-async def _conversation(bot: RunningBot, lang: str, user_id: int) -> str:
-    user = bot.api.user(user_id=user_id, language_code=lang.split("_", maxsplit=1)[0])
-    await user.send_command("/start", payload=f"{lang}-self")
-    await user.wait_reply()
-    for suffix in _PATH:
-        await press(user, suffix)
-    last = user.chat.last_bot_message
-    assert last is not None
-    return last.text
-
-
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_full_conversation_in_every_language(
     mode: str, redis_url: str, renderer: Renderer
@@ -46,7 +35,7 @@ async def test_full_conversation_in_every_language(
     """Six people, one per language, reach their result by buttons at the same time."""
     async with running_bot(mode, redis_url) as bot:
         texts = await asyncio.gather(
-            *(_conversation(bot, lang, 5000 + i) for i, lang in enumerate(LANGUAGES))
+            *(converse(bot, lang, 5000 + i) for i, lang in enumerate(LANGUAGES))
         )
         for lang, text in zip(LANGUAGES, texts, strict=True):
             assert text.startswith(renderer.gettext(_NOT_MET, lang)), (lang, text[:80])
