@@ -66,9 +66,12 @@ class Settings(BaseSettings):
     bot_username: str | None = None
     legal_help_file: Path | None = None
     log_level: str = "INFO"
-    #: New messages this process sends at most in any 1.2 seconds. Telegram allows about 30
-    #: a second for the whole bot: with N processes behind one bot, give each 30/N or less.
-    overall_rate: int = Field(default=30, ge=1, le=30)
+    #: Replies a second for the whole fleet, if the operator wants a ceiling (unset: none;
+    #: replies go as fast as each chat's pace and Telegram's flood waits allow).
+    reply_rate_cap: float | None = Field(default=None, gt=0, le=1000)
+    #: Messages a second the bot starts itself (notices), for the whole fleet; they always
+    #: yield to replies. Telegram: "not more than about 30 a second" for bulk notifications.
+    bulk_rate: float = Field(default=30.0, gt=0, le=1000)
     #: host:port for Prometheus' /metrics, apart from the webhook (unset: no metrics).
     metrics_listen: str | None = None
 

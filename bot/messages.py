@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.conversation.replies import N_
 
 __all__ = [
+    "BUSY",
     "COMMANDS",
     "CONSOLE_HINT",
     "CONSOLE_NOT_A_CHOICE",
@@ -54,6 +55,8 @@ OPEN_PRIVATE_CHAT = N_("Open a private chat")
 UNSUPPORTED = N_("The bot can read only text and button presses.")
 TOO_LONG = N_("This message is too long. Please answer with the buttons.")
 UNKNOWN_COMMAND = N_("Unknown command. /help shows the commands.")
+#: The toast of a press whose reply waits long (Telegram shows at most 200 characters).
+BUSY = N_("Many people are asking right now. Your answer is coming.")
 UNAVAILABLE = N_("Sorry, the bot has a technical problem. Please try again in a few minutes.")
 LEGAL_HELP_NONE = N_(
     "No organisations have been listed here yet. Ask a migration lawyer or a human rights"

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 _REPLIES = frozenset({"sendMessage", "editMessageText", "answerInlineQuery"})
 _NEW_MESSAGES = frozenset({"sendMessage"})
 _UPDATE_KINDS = ("message", "callback_query", "inline_query", "my_chat_member")
-#: Seconds; Telegram's pace is one message a second per chat, 30 a second overall.
+#: Seconds; Telegram's pace is one message a second per chat, its flood waits are seconds.
 _WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 _Callback = Callable[..., Coroutine[Any, Any, Any]]
@@ -57,9 +57,14 @@ class Metrics:
         self.rate_limited = Counter(
             "decreebot_rate_limited", "429 answers from Telegram", registry=registry
         )
+        self.flood_violations = Counter(
+            "decreebot_sent_in_flood_wait",
+            "Requests sent during a flood wait this process knew of (violations; should be 0)",
+            registry=registry,
+        )
         self.budget_wait = Histogram(
             "decreebot_budget_wait_seconds",
-            "How long a new message waited for Telegram's pace (per chat and overall)",
+            "How long a new message waited for Telegram's pace (its chat's, flood waits)",
             buckets=_WAIT_BUCKETS,
             registry=registry,
         )

@@ -19,6 +19,7 @@ from pydantic import SecretStr, ValidationError
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.adapters.telegram.app import PACE_PREFIX, build_application, prepare
+from bot.adapters.telegram.fleet import fleet_keys
 from bot.adapters.telegram.handlers import TelegramHandlers
 from bot.adapters.telegram.run import serve_webhook
 from bot.adapters.telegram.sending import SendingBot
@@ -42,7 +43,7 @@ from bot.conversation.screens import INFO
 from bot.logs import configure_logging
 from bot.notices import Subscription, Told
 from bot.service import ChatService, _Cache
-from bot.storage import KeyMaker, MemoryStore
+from bot.storage import KeyMaker, MemoryStore, StoreUnavailable
 from bot.storage.base import RECENT_LIMIT, Snapshot, decode_record, encode_record
 from fakebotapi import FakeBotApi
 from tests.adapters.telegram_harness import KEY_SECRET, WEBHOOK_SECRET, running_bot
@@ -222,7 +223,8 @@ def test_privacy_command_states_the_configured_lifetime() -> None:
 
 @pytest.mark.redis
 async def test_pace_keys_are_pseudonymous_and_short_lived(redis_url: str) -> None:
-    """Besides the conversation, a pace key (keyed hash, about a second) exists per chat."""
+    """Besides the conversation, a pace key (keyed hash, about a second) exists per chat, and
+    the fleet's keys (the bot's id, no chat) for about a second."""
     async with running_bot("webhook", redis_url) as bot:
         user = bot.api.user(user_id=7_777_001, language_code="ru")
         await user.send_command("/start", payload="ru-self")
@@ -230,10 +232,13 @@ async def test_pace_keys_are_pseudonymous_and_short_lived(redis_url: str) -> Non
         keys = all_keys_with_ttl(redis_url)
     bot_id = int(bot.api.bot_user["id"])
     conversation = KeyMaker(KEY_SECRET, bot_id).for_chat(user.id)
-    pace = KeyMaker(KEY_SECRET, bot_id, prefix=PACE_PREFIX).for_chat(user.id)
-    assert set(keys) <= {conversation, pace}
+    paces = KeyMaker(KEY_SECRET, bot_id, prefix=PACE_PREFIX)
+    pace = paces.for_chat(user.id)
+    fleet = set(fleet_keys(paces))
+    assert set(keys) <= {conversation, pace} | fleet
     assert conversation in keys
     assert 0 < keys.get(pace, 1) <= 1100
+    assert all(0 < keys[key] <= 1100 for key in fleet & set(keys))
     assert not any(mentions(key, user.id) for key in keys)
 
 
@@ -417,24 +422,37 @@ async def _fake_send(outcomes: list[Exception | None]) -> Any:
     return callback, calls
 
 
-async def test_throttle_spaces_each_chat_and_caps_the_total() -> None:
-    """One chat: a second (and a bit) between messages; overall: the budget per 1.2 s."""
-    throttle = Throttle(overall_per_second=3)
-    callback, calls = await _fake_send([None] * 6)
+class _FleetDown:
+    """A fleet whose Redis cannot be reached."""
+
+    async def book(self, chat_id: int, interval: float) -> Any:
+        raise StoreUnavailable
+
+    bulk = hold_fleet = hold_chat = book
+
+
+async def test_throttle_spaces_each_chat_and_caps_the_total_without_redis() -> None:
+    """One chat: a second (and a bit) between messages. No cap overall while the fleet's
+    Redis answers; when it cannot be reached, this process's own: 3 per second here."""
+    throttle = Throttle(fallback_per_second=3)
+    callback, calls = await _fake_send([None] * 10)
 
     async def send(chat: int) -> Any:
         return await throttle.process_request(
             callback, (), {}, "sendMessage", {"chat_id": chat}, None
         )
 
-    started = time.monotonic()
     await asyncio.gather(send(1), send(1))
     assert calls[1] - calls[0] >= 1.0
     calls.clear()
-    await asyncio.sleep(1.3)
     started = time.monotonic()
     await asyncio.gather(*(send(10 + i) for i in range(4)))
-    assert calls[3] - started >= 1.1  # the fourth waited for the window
+    assert calls[3] - started < 0.5  # no overall cap of ours
+    calls.clear()
+    throttle.share(_FleetDown())
+    started = time.monotonic()
+    await asyncio.gather(*(send(20 + i) for i in range(4)))
+    assert calls[3] - started >= 0.95  # the fourth waited for the window
     assert calls[2] - started < 0.5
 
 

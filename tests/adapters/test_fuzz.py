@@ -30,6 +30,7 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.adapters.telegram.app import PACE_PREFIX, build_application, prepare
+from bot.adapters.telegram.fleet import fleet_keys
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication, parse_update
 from bot.compose import Parts, build_parts
@@ -142,7 +143,6 @@ async def _start(redis_url: str) -> tuple[FakeBotApi, AnyApplication, Parts]:
     assert isinstance(throttle, Throttle)
     # Pacing is Telegram's business, not this test's: keep it, with no waiting.
     throttle._chat_interval = 0.001
-    throttle._overall_budget = 10**6
     return api, app, parts
 
 
@@ -399,6 +399,7 @@ def test_random_updates_never_break_the_bot(fuzz_bot: FuzzBot, data: st.DataObje
 
     allowed_keys = {bot.keys.for_chat(c) for c in chats | {chat_id}}
     allowed_keys |= {bot.pace.for_chat(c) for c in chats | {chat_id}}
+    allowed_keys |= set(fleet_keys(bot.pace))  # the fleet's: no chat in them
     with redis.Redis.from_url(bot.redis_url) as client:
         written = {k.decode() for k in client.scan_iter()}
         assert all(client.pttl(k) != -1 for k in written)  # -1: no TTL (-2: just expired)

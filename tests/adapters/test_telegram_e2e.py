@@ -14,11 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.telegram.fleet import PACE_PREFIX, fleet_keys
 from bot.conversation import LANGUAGES
 from bot.i18n import Renderer
 from bot.logs import configure_logging
+from bot.storage import KeyMaker
 from fakebotapi import FakeBotApi
-from tests.adapters.telegram_harness import WORKER_PATH, converse, press, running_bot
+from tests.adapters.telegram_harness import (
+    KEY_SECRET,
+    WORKER_PATH,
+    converse,
+    press,
+    running_bot,
+)
 from tests.redis_server import RedisServer, all_keys_with_ttl
 
 pytestmark = pytest.mark.redis
@@ -104,7 +112,8 @@ async def test_stale_button_gets_the_current_question(redis_url: str, renderer: 
 
 
 async def test_forget_deletes_state_and_chat(redis_url: str, renderer: Renderer) -> None:
-    """/forget removes the stored conversation and both sides of the chat."""
+    """/forget removes the stored conversation and both sides of the chat; the chat's pace
+    ends by itself a second later."""
     async with running_bot("polling", redis_url) as bot:
         user = bot.api.user(user_id=6003, language_code="uz")
         await user.send_command("/start", payload="uz-self")
@@ -115,6 +124,14 @@ async def test_forget_deletes_state_and_chat(redis_url: str, renderer: Renderer)
         assert all_keys_with_ttl(redis_url)
         await user.send_command("/forget")
         await user.wait_reply()
+        # Only the chat's pace (a moment, no answers) and the fleet's budget are left, to end
+        # by themselves within about a second: /forget must not reset the pace (issue 18).
+        bot_id = int(bot.api.bot_user["id"])
+        paces = KeyMaker(KEY_SECRET, bot_id, prefix=PACE_PREFIX)
+        left = all_keys_with_ttl(redis_url)
+        assert set(left) <= {paces.for_chat(user.id), *fleet_keys(paces)}
+        assert all(0 < ttl <= 1100 for ttl in left.values())
+        await asyncio.sleep(1.2)
         assert all_keys_with_ttl(redis_url) == {}
         visible = user.chat.messages
         assert len(visible) == 1
@@ -215,8 +232,14 @@ async def test_groups_get_only_decree_and_start(redis_url: str, renderer: Render
         await user.send_command("/decree", chat=group)
         decree = (await user.wait_reply(chat=group))[-1].text
         assert "821" in decree
-        assert len(bot.api.calls_for("sendMessage", chat_id=-100123)) == 2
-        assert all_keys_with_ttl(redis_url) == {}
+        sends = bot.api.calls_for("sendMessage", chat_id=-100123)
+        assert len(sends) == 2
+        assert sends[1].t_monotonic - sends[0].t_monotonic >= 3.0  # 20 a minute in a group
+        # Nothing about the people: only the group's pace and the fleet's, for seconds.
+        paces = KeyMaker(KEY_SECRET, int(bot.api.bot_user["id"]), prefix=PACE_PREFIX)
+        left = all_keys_with_ttl(redis_url)
+        assert set(left) <= {paces.for_chat(-100123), *fleet_keys(paces)}
+        assert all(0 < ttl <= 3100 for ttl in left.values())
 
 
 async def test_other_input_is_answered_politely(redis_url: str, renderer: Renderer) -> None:

@@ -1,5 +1,6 @@
-"""The throttle's shared pace: every new message to a private chat books its moment in the
-chat's pace across processes (`pace.RedisPace`, on a real Redis), right before it goes."""
+"""The throttle's shared budget: every new message to a chat books its moment in the fleet
+and in the chat's pace across processes, right before it goes; `BookPaceWithWrite` books it
+with the conversation's write (on a real Redis). The fleet's own contract: test_fleet.py."""
 
 from __future__ import annotations
 
@@ -13,33 +14,39 @@ import pytest
 import redis
 from telegram.error import NetworkError, RetryAfter
 
+from bot.adapters.telegram.fleet import FLEET_SCRIPT, Booked, RedisFleet
 from bot.adapters.telegram.pace import (
     PACE_PREFIX,
     PACE_SCRIPT,
     BookPaceWithWrite,
-    RedisPace,
     book_pace_with_write,
 )
 from bot.adapters.telegram.throttle import Throttle
 from bot.conversation import Reply
 from bot.service import WRITING_REPLIES
+from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot
 from bot.storage.redis import CAS_SCRIPT
-from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot, StoreUnavailable
-from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for, store_on
+from tests.redis_server import all_keys_with_ttl, store_on
 
 
-class _Pace:
-    """A shared pace that is always free, counting its bookings."""
+class _Fleet:
+    """A fleet that is always free, counting its bookings."""
 
     def __init__(self) -> None:
-        self.books: list[int] = []
+        self.books: list[tuple[int, float]] = []
 
-    async def book(self, chat_id: int, interval: float) -> float:
-        self.books.append(chat_id)
-        return 0.0
+    async def book(self, chat_id: int, interval: float) -> Booked:
+        self.books.append((chat_id, interval))
+        return Booked(0.0)
 
-    async def forget(self, chat_id: int) -> None:
-        """Nothing kept."""
+    async def bulk(self) -> Booked:
+        return Booked(0.0)
+
+    async def hold_fleet(self, seconds: float) -> float:
+        return seconds
+
+    async def hold_chat(self, chat_id: int, seconds: float) -> float:
+        return seconds
 
 
 async def _sent(*_args: Any, **_kwargs: Any) -> bool:
@@ -50,52 +57,22 @@ async def _send(throttle: Throttle, chat: int, endpoint: str = "sendMessage") ->
     await throttle.process_request(_sent, (), {}, endpoint, {"chat_id": chat}, None)
 
 
-async def test_every_new_message_to_a_private_chat_books_the_shared_pace() -> None:
-    pace = _Pace()
-    throttle = Throttle(per_chat_interval=0.02)
-    throttle.share(pace)
+async def test_every_new_message_to_a_chat_books_the_fleet_at_its_chats_pace() -> None:
+    fleet = _Fleet()
+    throttle = Throttle(per_chat_interval=0.02, per_group_interval=0.03)
+    throttle.share(fleet)
     await asyncio.gather(_send(throttle, 5), _send(throttle, 5), _send(throttle, 6))
     await _send(throttle, 5, "editMessageText")  # an edit is no new message
-    await _send(throttle, -100)  # groups: no pace key
-    assert sorted(pace.books) == [5, 5, 6]
+    await _send(throttle, -100)  # a group: 20 a minute, a longer interval
+    books = [(chat, round(interval, 3)) for chat, interval in sorted(fleet.books)]
+    assert books == [(-100, 0.13), (5, 0.12), (5, 0.12), (6, 0.12)]
 
 
 KEYS = KeyMaker(b"pace test secret", 42, prefix=PACE_PREFIX)
 
 
-@pytest.mark.redis
-async def test_redis_pace_books_once_per_interval(redis_url: str) -> None:
-    client = redis_client_for(redis_url)
-    pace = RedisPace(client, KEYS)
-    try:
-        assert await pace.book(7, 1.0) == 0.0
-        busy = await pace.book(7, 1.0)
-        assert 0.9 < busy <= 1.0  # busy: the seconds until it is free, nothing booked
-        assert await pace.book(8, 1.0) == 0.0  # another chat, its own pace
-        keys = all_keys_with_ttl(redis_url)
-        assert set(keys) == {KEYS.for_chat(7), KEYS.for_chat(8)}
-        assert all(0 < ttl <= 1000 for ttl in keys.values())
-        await pace.forget(7)
-        assert await pace.book(7, 0.2) == 0.0
-    finally:
-        await client.aclose()
-
-
-@pytest.mark.redis
-async def test_throttle_goes_on_alone_when_redis_is_down() -> None:
-    """No Redis: the pace says unavailable, and the throttle keeps this process's pace."""
-    with RedisServer() as server:
-        url = server.url  # a port that was free and is closed again
-    client = redis_client_for(url)
-    pace = RedisPace(client, KEYS)
-    try:
-        with pytest.raises(StoreUnavailable):
-            await pace.book(7, 1.0)
-        throttle = Throttle(per_chat_interval=0.01)
-        throttle.share(pace)
-        await _send(throttle, 7)
-    finally:
-        await client.aclose()
+def _fleet_on(store: Any) -> RedisFleet:
+    return RedisFleet(store.client, KEYS)
 
 
 async def test_rate_limits_and_server_errors_are_counted_apart(
@@ -135,8 +112,8 @@ async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
     the same round trip, and the message that follows at once uses that booking."""
     conversations = KeyMaker(b"pace test secret", 42)
     store = store_on(redis_url, ttl_seconds=600)
-    paced = BookPaceWithWrite(store)
-    pace = RedisPace(store.client, KEYS)
+    pace = _fleet_on(store)
+    paced = BookPaceWithWrite(store, pace)
     key = conversations.for_chat(7)
     with redis.Redis.from_url(redis_url) as admin:
         written = await paced.compare_and_set(key, expected=0, data=b"a", update_id=1)
@@ -148,33 +125,39 @@ async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
         assert written == CasResult(CasStatus.OK, Snapshot(2, b"b", (1, 2)))
         assert 0 < all_keys_with_ttl(redis_url)[KEYS.for_chat(7)] <= 1100
         calls = _evalsha_calls(admin)
-        assert await pace.book(7, 1.1) == 0.0  # booked with the write: no round trip
+        assert (await pace.book(7, 1.1)).wait == 0.0  # booked with the write: no round trip
         assert _evalsha_calls(admin) == calls
-        assert await pace.book(7, 1.1) > 0.9  # the next one asks Redis, and waits
-        assert _evalsha_calls(admin) == calls + 1
+        assert (await pace.book(7, 1.1)).wait > 0.9  # the next one asks Redis, and waits
+        assert _evalsha_calls(admin) == calls + 2  # the fleet's script and the chat's
         with book_pace_with_write(pressed=True), _writing(Reply(("edit",), edit=True)):
             await paced.compare_and_set(key, expected=2, data=b"c", update_id=3)  # edits only
-        assert await pace.book(7, 1.1) > 0.9
+        assert (await pace.book(7, 1.1)).wait > 0.9
         with book_pace_with_write(), _writing(Reply(("typed",))):  # the pace is busy
             await paced.compare_and_set(key, expected=3, data=b"d", update_id=4)
-        assert await pace.book(7, 1.1) > 0.9
+        assert (await pace.book(7, 1.1)).wait > 0.9
+        admin.delete(KEYS.for_chat(7))  # the chat is free again, but...
+        await pace.hold_fleet(1.0)  # ...the fleet is flooded: the write's booking is given back
+        with book_pace_with_write(), _writing(Reply(("typed",))):
+            await paced.compare_and_set(key, expected=4, data=b"e", update_id=5)
+        assert KEYS.for_chat(7) not in all_keys_with_ttl(redis_url)
+        assert (await pace.book(7, 1.1)).why == "flood"
     await paced.close()
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("cached", ["cas", "pace"])
+@pytest.mark.parametrize("cached", ["cas", "pace", "fleet"])
 async def test_a_paced_write_after_half_a_script_flush_runs_each_script_once(
     redis_url: str, cached: str
 ) -> None:
-    """When Redis knows one of the two scripts (another process loaded it after a restart),
-    only the other is sent again: the write lands once and is not answered DUPLICATE."""
+    """When Redis knows one of the three scripts (another process loaded it after a restart),
+    only the others are sent again: the write lands once and is not answered DUPLICATE."""
     store = store_on(redis_url, ttl_seconds=600)
-    paced = BookPaceWithWrite(store)
+    paced = BookPaceWithWrite(store, _fleet_on(store))
     key = KeyMaker(b"pace test secret", 42).for_chat(8)
     with redis.Redis.from_url(redis_url) as admin:
         admin.delete(key, KEYS.for_chat(8))
         admin.script_flush()
-        admin.script_load(CAS_SCRIPT if cached == "cas" else PACE_SCRIPT)
+        admin.script_load({"cas": CAS_SCRIPT, "pace": PACE_SCRIPT, "fleet": FLEET_SCRIPT}[cached])
         with book_pace_with_write(), _writing(Reply(("typed",))):
             written = await paced.compare_and_set(key, expected=0, data=b"a", update_id=5)
         assert written.status is CasStatus.OK

@@ -25,8 +25,9 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.adapters.telegram.fleet import PACE_PREFIX, RedisFleet
 from bot.adapters.telegram.handlers import TelegramHandlers
-from bot.adapters.telegram.pace import PACE_PREFIX, BookPaceWithWrite, RedisPace
+from bot.adapters.telegram.pace import BookPaceWithWrite
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
 from bot.adapters.telegram.webhook import AnyApplication
@@ -45,6 +46,7 @@ __all__ = [
     "build_application",
     "log_error",
     "prepare",
+    "share_fleet",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def build_application(parts: Parts) -> AnyApplication:
         # What ApplicationBuilder would build: a pool for calls, one connection for polls.
         request=HTTPXRequest(connection_pool_size=REQUEST_POOL, httpx_kwargs=tls),
         get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls),
-        rate_limiter=metered(Throttle(overall_per_second=settings.overall_rate), parts.metrics),
+        rate_limiter=metered(Throttle(bulk_per_second=settings.bulk_rate), parts.metrics),
     )
     return (
         ApplicationBuilder()
@@ -124,9 +126,10 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         msg = "the application must be built by build_application (PTB Defaults do not apply)"
         raise TypeError(msg)
     service = parts.service
-    if isinstance(parts.store, RedisStore):
-        # Typed answers: the write and the chat's pace in one round trip.
-        paced = BookPaceWithWrite(parts.store)
+    fleet = share_fleet(application, parts, key_secret=key_secret)
+    if isinstance(parts.store, RedisStore) and fleet is not None:
+        # Typed answers: the write and the reply's booking in one round trip.
+        paced = BookPaceWithWrite(parts.store, fleet)
         service = ChatService(
             store=paced,
             ttl_seconds=parts.settings.session_ttl,
@@ -147,19 +150,38 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
     )
     application.add_error_handler(log_error)
     throttle = inner_limiter(bot.rate_limiter)
-    store = parts.store
     if isinstance(throttle, Throttle):
         handlers.on_forget = throttle.forget
-        if isinstance(store, RedisStore):
-            # Several processes may serve this bot: space each chat's messages across them.
-            throttle.share(
-                RedisPace(store.client, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX))
-            )
+        handlers.wait_estimate = throttle.expected_wait
     # Menus and descriptions, all languages at once: 18 calls one after another would hold
     # the first answer back by 18 trips to Telegram.
     await asyncio.gather(
         *(_set_menu(bot, parts.renderer, code, lang) for code, lang in MENU_LANGUAGES.items())
     )
+
+
+def share_fleet(
+    application: AnyApplication, parts: Parts, *, key_secret: bytes
+) -> RedisFleet | None:
+    """With Redis, the throttle keeps the fleet's budget there (every process of the bot
+    shares it: each chat's pace, flood waits, the bulk budget); returns it. Needs the bot's
+    id (after `initialize`)."""
+    bot = application.bot
+    throttle = inner_limiter(bot.rate_limiter)
+    store = parts.store
+    if not isinstance(throttle, Throttle) or not isinstance(store, RedisStore):
+        return None
+    settings = parts.settings
+    fleet = RedisFleet(
+        store.client,
+        KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX),
+        bulk_rate=settings.bulk_rate,
+        reply_cap=settings.reply_rate_cap,
+    )
+    throttle.share(fleet)
+    if parts.metrics is not None:
+        throttle.on_violation = parts.metrics.flood_violations.inc
+    return fleet
 
 
 async def _set_menu(bot: SendingBot, renderer: Renderer, code: str, lang: str) -> None:

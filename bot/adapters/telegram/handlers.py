@@ -48,6 +48,7 @@ from bot.conversation.replies import Msg
 from bot.conversation.screens import INFO
 from bot.i18n import Rendered, Renderer
 from bot.messages import (
+    BUSY,
     GROUP_ONLY_PRIVATE,
     OPEN_PRIVATE_CHAT,
     TOO_LONG,
@@ -69,6 +70,8 @@ MAX_TEXT = 300
 MAX_IN_FLIGHT = 4
 #: /forget deletes at most this many messages back when the conversation's start is unknown.
 WIPE_WINDOW = 100
+#: A press whose reply will wait longer than this (seconds) is answered with a toast.
+TOAST_AFTER = 5.0
 #: Serialised keyboards kept (questions x languages x turns in use), oldest dropped first.
 _KEYBOARDS_KEPT = 4096
 
@@ -115,8 +118,10 @@ class TelegramHandlers:
         self._notices = notices
         self._today = today
         self._in_flight: dict[int, int] = {}
-        #: Called with a chat id when everything about the chat is deleted (the pace, too).
+        #: Called with a chat id when everything about the chat is deleted (not its pace).
         self.on_forget: Callable[[int], Awaitable[None]] | None = None
+        #: About how long a new message to a chat would wait now (the throttle's estimate).
+        self.wait_estimate: Callable[[int], float] | None = None
         self._keyboards: Bounded[tuple[tuple[tuple[str, str], ...], ...], str] = Bounded(
             _KEYBOARDS_KEPT
         )
@@ -234,7 +239,11 @@ class TelegramHandlers:
 
         # The spinner's answer needs nothing from the conversation: it goes while the store
         # is asked (its work overlaps the round trip; the phone stops spinning sooner).
-        answering = asyncio.ensure_future(self._answer(query)) if query is not None else None
+        answering = (
+            asyncio.ensure_future(self._answer(query, self._toast(chat.id, hint)))
+            if query is not None
+            else None
+        )
         try:
             handled = await self._service.handle(
                 key,
@@ -289,6 +298,9 @@ class TelegramHandlers:
         bot = self._bot
         for outgoing in self._messages(handled):
             if outgoing.edit and pressed is not None:
+                if _unchanged(pressed, outgoing):  # an edit that changes nothing is not sent
+                    pressed = None
+                    continue
                 try:
                     await bot.edit_text(chat.id, pressed.message_id, outgoing.text, outgoing.markup)
                     pressed = None  # edit one message at most, the one pressed
@@ -312,12 +324,22 @@ class TelegramHandlers:
         if pressed is None:
             await self._bot.send_text(chat_id, screen.text, screen.markup)
             return
-        with contextlib.suppress(BadRequest):  # "not modified": the first reply did arrive
+        if _unchanged(pressed, screen):  # the first reply did arrive: nothing to send
+            return
+        with contextlib.suppress(BadRequest):  # "not modified": it arrived meanwhile
             await self._bot.edit_text(chat_id, pressed.message_id, screen.text, screen.markup)
 
-    async def _answer(self, query: CallbackQuery) -> None:
+    def _toast(self, chat_id: int, hint: str | None) -> str | None:
+        """For a press whose reply will wait long (many people at once): a short word that
+        it is coming, in the app's language (the conversation's is not read yet)."""
+        estimate = self.wait_estimate
+        if estimate is None or estimate(chat_id) <= TOAST_AFTER:
+            return None
+        return self._renderer.text(Msg(BUSY), _group_language(hint, self._renderer.languages))
+
+    async def _answer(self, query: CallbackQuery, toast: str | None = None) -> None:
         try:
-            await self._bot.answer_query(query.id)
+            await self._bot.answer_query(query.id, toast)
         except TelegramError:
             logger.info("callback answer failed")  # too old: the spinner has gone by itself
 
@@ -393,6 +415,16 @@ class TelegramHandlers:
             )
         except BadRequest as exc:
             _refused(exc)
+
+
+def _unchanged(pressed: Message, outgoing: _Outgoing) -> bool:
+    """Whether the pressed message already reads as `outgoing`: the same text and keyboard."""
+    if pressed.text != outgoing.text:
+        return False
+    markup = pressed.reply_markup
+    if outgoing.markup is None or markup is None:
+        return outgoing.markup is None and markup is None
+    return bool(json.loads(outgoing.markup) == markup.to_dict())
 
 
 def _hint(user: User | None) -> str | None:

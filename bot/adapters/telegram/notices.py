@@ -10,8 +10,9 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.adapters.telegram.app import build_application
+from bot.adapters.telegram.app import build_application, share_fleet
 from bot.adapters.telegram.sending import SendingBot
+from bot.adapters.telegram.throttle import BULK
 from bot.compose import Parts, build_notices
 from bot.conversation.notice import notice_reply
 from bot.i18n import Renderer
@@ -42,7 +43,9 @@ class NoticeSender:
             ]
         )
         try:
-            await self._bot.send_text(chat_id, rendered.text, json.dumps(markup.to_dict()))
+            await self._bot.send_text(
+                chat_id, rendered.text, json.dumps(markup.to_dict()), rate_limit_args=BULK
+            )
         except Forbidden:
             return Outcome.GONE
         except BadRequest as exc:
@@ -64,6 +67,7 @@ async def run_notices(
         return await notify(parts.notice_store, None, today=today)
     application = build_application(parts)
     async with application:  # learns the bot's id, which the subscriptions' keys depend on
+        share_fleet(application, parts, key_secret=key_secret)  # the fleet's bulk budget
         notices = build_notices(parts, key_secret=key_secret, bot_id=application.bot.id)
         courier = Courier(notices.seal, NoticeSender(application.bot, parts.renderer))
         return await notify(notices.store, courier, today=today)

@@ -28,15 +28,23 @@ warnings.filterwarnings(
 )
 
 
-class SendingBot(ExtBot[None]):
+class SendingBot(ExtBot[str]):
     """`ExtBot` with `send_text`, `edit_text` and `answer_query`, which return nothing."""
 
-    async def send_text(self, chat_id: int, text: str, markup: str | None = None) -> None:
-        """sendMessage; `markup` is the inline keyboard already serialised (JSON)."""
+    async def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        markup: str | None = None,
+        *,
+        rate_limit_args: str | None = None,
+    ) -> None:
+        """sendMessage; `markup` is the inline keyboard already serialised (JSON);
+        `rate_limit_args` tells the throttle a bulk message (`throttle.BULK`)."""
         data: dict[str, Any] = {"chat_id": chat_id, "text": text}
         if markup is not None:
             data["reply_markup"] = markup
-        await self.do_api_request("sendMessage", data)
+        await self.do_api_request("sendMessage", data, rate_limit_args=rate_limit_args)
 
     async def edit_text(
         self, chat_id: int, message_id: int, text: str, markup: str | None = None
@@ -47,6 +55,9 @@ class SendingBot(ExtBot[None]):
             data["reply_markup"] = markup
         await self.do_api_request("editMessageText", data)
 
-    async def answer_query(self, query_id: str) -> None:
-        """answerCallbackQuery with no text: the phone stops its spinner."""
-        await self.do_api_request("answerCallbackQuery", {"callback_query_id": query_id})
+    async def answer_query(self, query_id: str, toast: str | None = None) -> None:
+        """answerCallbackQuery: the phone stops its spinner, and shows `toast` if given."""
+        data: dict[str, Any] = {"callback_query_id": query_id}
+        if toast is not None:
+            data["text"] = toast
+        await self.do_api_request("answerCallbackQuery", data)
