@@ -27,6 +27,8 @@ class Run:
     updates_sent: int = 0
     webhook_undelivered: int = 0
     violations: dict[str, int] = field(default_factory=dict)
+    #: The fake's flood report: requests, 429s and their share, 429s by limit.
+    flood: dict[str, float] = field(default_factory=dict)
     redis: RedisScan = field(default_factory=RedisScan)
     logs: LogScan = field(default_factory=LogScan)
     forgotten_left: int = 0
@@ -60,11 +62,11 @@ def _global_checks(run: Run) -> dict[str, bool]:
     v = run.violations
     return {
         "crashes": _crashes(run) == 0,
-        "rate limits": v.get("per_chat", 0)
+        "pace violations": v.get("per_chat", 0)
         - v.get("per_chat_at_redis_restart", 0)
-        + v.get("overall", 0)
         + v.get("groups", 0)
         == 0,
+        "sends during a known flood wait": v.get("in_flood_wait", 0) == 0,
         "keys without TTL": not scan.without_ttl,
         "raw ids in Redis": scan.ids_in_keys + scan.ids_in_values == 0,
         "raw ids or names in logs": logs.ids_found + logs.names_found == 0,
@@ -118,9 +120,15 @@ def _people_rows(run: Run) -> list[Row]:
 
 def _system_rows(run: Run, checks: dict[str, bool]) -> list[Row]:
     v, scan, logs = run.violations, run.redis, run.logs
-    limits = f"{v.get('per_chat', 0)}/{v.get('overall', 0)}/{v.get('groups', 0)}"
+    limits = f"{v.get('per_chat', 0)}/{v.get('groups', 0)}"
+    flood = run.flood
+    by_limit = ", ".join(f"{k[4:]} {n}" for k, n in flood.items() if k.startswith("429_"))
     return [
-        ("Telegram rate-limit violations (per chat/overall/groups)", limits, None),
+        ("sends during a known flood wait (violations)", v.get("in_flood_wait", 0), None),
+        ("pace violations (per chat/groups)", limits, None),
+        ("429s received / share of sends (by limit)",
+         f"{flood.get('http_429', 0)}/{flood.get('http_429_share', 0.0):.2%}"
+         + (f" ({by_limit})" if by_limit else ""), None),
         ("  of the per-chat ones, within 1.1 s of the Redis restart",
          v.get("per_chat_at_redis_restart", 0), None),
         ("  edits faster than 1/s in one chat (not a violation)", v.get("per_chat_edits", 0), None),

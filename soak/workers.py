@@ -36,7 +36,6 @@ class WorkerConfig:
     key_secret: str
     webhook_secret: str
     webhook_url: str
-    overall_rate: int
     log_dir: Path
 
 
@@ -89,7 +88,6 @@ class Worker:
             "DECREEBOT_WEBHOOK_URL": c.webhook_url,
             "DECREEBOT_LISTEN": f"{_LOOPBACK}:{self.port}",
             "DECREEBOT_LOG_LEVEL": "DEBUG",
-            "DECREEBOT_OVERALL_RATE": str(c.overall_rate),
             "NO_PROXY": "*",
         }
         return env

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import signal
 import sys
@@ -20,9 +19,9 @@ from typing import IO
 
 import httpx
 
-from soak.workers import ROOT, Worker, WorkerConfig, _die_with_parent
+from soak.workers import ROOT, Worker, _die_with_parent
 
-__all__ = ["BotWorker", "ForwarderProcess", "PeerWorker", "bot_config", "peer_python"]
+__all__ = ["BotWorker", "ForwarderProcess", "PeerWorker", "peer_python"]
 
 _LOOPBACK = "127.0.0.1"
 
@@ -35,24 +34,13 @@ def peer_python() -> Path | None:
     return path if path.exists() else None
 
 
-def bot_config(*, rate: int, **common: object) -> WorkerConfig:
-    """The soak's worker settings, with today's per-process cap when the bot still has one
-    (the pacing that replaces it ignores `DECREEBOT_OVERALL_RATE`)."""
-    names = {f.name for f in dataclasses.fields(WorkerConfig)}
-    extra = {"overall_rate": rate} if "overall_rate" in names else {}
-    return WorkerConfig(**common, **extra)
-
-
 @dataclass
 class BotWorker(Worker):
-    """A decree-bot webhook worker at INFO level, with the cap given to it."""
-
-    rate: int = 30
+    """A decree-bot webhook worker at INFO level (no cap of its own: issue 18)."""
 
     def _env(self) -> dict[str, str]:
         env = super()._env()
         env["DECREEBOT_LOG_LEVEL"] = "INFO"
-        env["DECREEBOT_OVERALL_RATE"] = str(self.rate)
         return env
 
 

@@ -49,8 +49,8 @@ from fakebotapi._limits import IN_FLIGHT
 from soak.driver import Recognised, Tally, UserResult
 from soak.personas import make_persona
 from soak.soak import _renderer
-from soak.workers import ROOT
-from surge.fleet import BotWorker, ForwarderProcess, PeerWorker, bot_config, peer_python
+from soak.workers import ROOT, WorkerConfig
+from surge.fleet import BotWorker, ForwarderProcess, PeerWorker, peer_python
 from surge.metrics import Figures, figures, pair, percentile, scripts
 from surge.people import DEFAULT_SCRIPT, Crowd, SurgeApi, bot_person, peer_person
 from tests.redis_server import RedisServer
@@ -62,8 +62,6 @@ KEY_SECRET = "surge-key-secret-surge-key-secret-surge"  # noqa: S105 - a throwaw
 WEBHOOK_SECRET = "surge-webhook-secret-surge-webhook-secret"  # noqa: S105 - a throwaway test secret
 WEBHOOK_PATH = "/telegram"
 BOT_USERNAME = "decree_test_bot"
-#: Telegram's documented overall figure: today's bot splits it between its processes.
-TELEGRAM_OVERALL = 30
 LAG_TICK = 0.05  # seconds between two measures of the event loop's lag
 
 
@@ -253,9 +251,7 @@ class Surge:
                 PeerWorker(w, port, python, env, self.dir / f"{w}.log")
                 for w, port in zip(names, ports, strict=True)
             ]
-        rate = max(1, TELEGRAM_OVERALL // len(ports))
-        config = bot_config(
-            rate=rate,
+        config = WorkerConfig(
             token=api.token,
             api_base_url=api.bot_base_url,
             redis_url=self.redis.url,
@@ -264,7 +260,7 @@ class Surge:
             webhook_url=forwarder.url(WEBHOOK_PATH),
             log_dir=self.dir,
         )
-        return [BotWorker(w, port, config, rate=rate) for w, port in zip(names, ports, strict=True)]
+        return [BotWorker(w, port, config) for w, port in zip(names, ports, strict=True)]
 
     async def _play(self, api: SurgeApi, kind: str, tally: Tally) -> tuple[Crowd, int]:
         args = self.args

@@ -272,6 +272,9 @@ class Throttle(BaseRateLimiter[str]):
             await self._wait_for_flood()
             booked = await self._book(chat)
             if booked.wait <= 0:
+                # A 429 heard while the booking was on its way: the moment stays booked (later
+                # is never too soon for the chat), and the message waits for the hold.
+                await self._wait_for_holds(chat)
                 return None
             if booked.why == "chat":
                 return booked
@@ -305,6 +308,7 @@ class Throttle(BaseRateLimiter[str]):
                     await self._wait_for_fallback()
                     return
                 if booked.wait <= 0:
+                    await self._wait_for_flood()  # a 429 heard meanwhile
                     return
                 if booked.why == "flood":
                     self._note_flood(booked.wait)
@@ -389,9 +393,7 @@ class Throttle(BaseRateLimiter[str]):
             if paced:
                 await self._take_slot(chat, bulk=bulk)
             elif endpoint not in _UNHELD:
-                await self._wait_for_flood()
-                if chat is not None:
-                    await self._wait_for_chat_hold(chat)
+                await self._wait_for_holds(chat)
             self._check_not_held(endpoint, chat)
             before = self._touch(chat) if chat is not None else None
             if paced:
@@ -412,7 +414,11 @@ class Throttle(BaseRateLimiter[str]):
                     raise
                 await asyncio.sleep(_SERVER_ERROR_PAUSE * failed)
 
-    async def _wait_for_chat_hold(self, chat: object) -> None:
-        held = self._held.get(chat)
-        if held is not None and (wait := held - self._clock()) > 0:
-            await asyncio.sleep(wait)
+    async def _wait_for_holds(self, chat: object) -> None:
+        """Until neither the fleet's flood wait nor the chat's own hold holds a request."""
+        while True:
+            now = self._clock()
+            until = max(self._flood_until, self._held.get(chat, 0.0) if chat is not None else 0.0)
+            if until <= now:
+                return
+            await asyncio.sleep(until - now)
