@@ -49,6 +49,12 @@ _STOPPED = N_(
 _CHANGED = N_("The answer to your question has changed.")
 _BEFORE = N_("Before: {answer}")
 _NOW = N_("Now: {answer}")
+_SAME_ANSWER = N_("The answer is the same, but how certain it is has changed.")
+_LEVEL = {
+    Certainty.HIGH: N_("high certainty"),
+    Certainty.MEDIUM: N_("medium certainty"),
+    Certainty.LOW: N_("low certainty"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +113,21 @@ def notice_reply(
 ) -> Reply:
     """The notice: that the answer changed, before and now, why and how sure; then the full
     answer or stop."""
-    parts = [
-        Msg(_CHANGED),
-        Msg.of(_BEFORE, answer=Msg(status_line(*before, mode))),
-        Msg.of(
-            _NOW,
-            answer=Msg(
-                status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
-            ),
-        ),
-    ]
+    was = status_line(*before, mode)
+    now = status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
+    if was != now:
+        parts = [
+            Msg(_CHANGED),
+            Msg.of(_BEFORE, answer=Msg(was)),
+            Msg.of(_NOW, answer=Msg(now)),
+        ]
+    else:  # only the certainty moved: two equal headlines would say nothing changed
+        parts = [
+            Msg(now),
+            Msg(_SAME_ANSWER),
+            Msg.of(_BEFORE, answer=Msg(_LEVEL[before[2]])),
+            Msg.of(_NOW, answer=Msg(_LEVEL[finding.certainty])),
+        ]
     parts += explanation(finding)
     parts.append(Msg(CERTAINTY_TEXT[finding.certainty.value]))
     parts += key_caveat(finding)  # e.g. the sources have not been checked for a long time

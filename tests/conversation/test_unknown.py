@@ -9,7 +9,7 @@ from bot.conversation.branches import _DEPENDS, _SETTLE, _WHATEVER, MAX_LINES
 from bot.conversation.questions import DONT_KNOW, UNKNOWN
 from bot.conversation.replies import Msg, Reply
 from bot.conversation.result import CERTAINTY_TEXT
-from bot.conversation.texts import CAVEAT_TEXT, REASON_TEXT
+from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT
 from bot.i18n import Renderer
 from tests.conftest import TODAY
 
@@ -223,3 +223,19 @@ def test_a_shared_result_keeps_its_certainty_caveat_and_dates(
     assert "This is information, not legal advice." in shared
     if "unfitness_decision" in dict(answers).values():
         assert CAVEAT_TEXT["unfitness_via_selection_point"] in shared
+
+
+@pytest.mark.parametrize("application", ["citizenship", "residence_permit"])
+def test_the_documents_list_is_in_the_buttons_order(application: str) -> None:
+    """A reader with little Russian matches the list and the buttons by position (R2-15)."""
+    _, replies = _play(
+        "en-relative",
+        [*MAN, ("citizenship", "TJ"), ("application", application), ("grounds", "family")],
+    )
+    question = replies[-1]
+    listed = dict(question.parts[0].params)["documents"]  # type: ignore[union-attr]
+    by_text = {text: value for value, text in DOCUMENT_TEXT.items()}
+    in_list = [by_text[m.id] for m in listed.items]
+    pressed = [d.rsplit("=", 1)[1] for d in _answer_data((question,))]
+    assert in_list == [v for v in pressed if v in in_list]
+    assert len(in_list) >= 3
