@@ -13,8 +13,10 @@ import pytest
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ChatType
 
-from bot.adapters.telegram import handlers
+from bot.adapters.telegram import incoming
 from bot.adapters.telegram.fleet import PACE_PREFIX, RedisFleet
+from bot.adapters.telegram.outgoing import Outgoing
+from bot.adapters.telegram.replying import unchanged
 from bot.storage import KeyMaker
 from tests.adapters.telegram_harness import KEY_SECRET, press, running_bot
 from tests.redis_server import redis_client_for
@@ -49,7 +51,7 @@ async def test_forget_does_not_reset_a_chats_pace(redis_url: str) -> None:
 async def test_a_press_is_answered_at_once_with_a_toast_when_its_reply_waits_long(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(handlers, "TOAST_AFTER", 1.0)
+    monkeypatch.setattr(incoming, "TOAST_AFTER", 1.0)
     async with running_bot("webhook", redis_url) as bot:
         user = bot.api.user(user_id=7_777_802, language_code="ru")
         await user.send_command("/start", payload="ru-self")
@@ -93,13 +95,13 @@ def test_an_edit_that_would_change_nothing_is_not_sent() -> None:
     markup = json.dumps(keyboard.to_dict())
     chat = Chat(7, ChatType.PRIVATE)
     pressed = Message(5, datetime.now(UTC), chat, text="Вопрос", reply_markup=keyboard)
-    same = handlers._Outgoing("Вопрос", markup, edit=True)
-    assert handlers._unchanged(pressed, same)
-    assert not handlers._unchanged(pressed, handlers._Outgoing("Другой", markup, edit=True))
+    same = Outgoing("Вопрос", markup, edit=True)
+    assert unchanged(pressed, same)
+    assert not unchanged(pressed, Outgoing("Другой", markup, edit=True))
     other = json.dumps(
         InlineKeyboardMarkup([[InlineKeyboardButton("Нет", callback_data="s2:x=0")]]).to_dict()
     )
-    assert not handlers._unchanged(pressed, handlers._Outgoing("Вопрос", other, edit=True))
-    assert not handlers._unchanged(pressed, handlers._Outgoing("Вопрос", None, edit=True))
+    assert not unchanged(pressed, Outgoing("Вопрос", other, edit=True))
+    assert not unchanged(pressed, Outgoing("Вопрос", None, edit=True))
     bare = Message(6, datetime.now(UTC), chat, text="Вопрос")
-    assert handlers._unchanged(bare, handlers._Outgoing("Вопрос", None, edit=True))
+    assert unchanged(bare, Outgoing("Вопрос", None, edit=True))

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from bot.conversation import Answer, Event, Start, decode, decode_button
-from bot.service import ChatService, Handled
+from bot.service import ChatService, Delivery, Handled
 from bot.storage import MemoryStore, StateStore, random_first_version
 from bot.storage.base import decode_record
 from tests.conftest import TODAY
@@ -50,7 +50,7 @@ async def _interview(
     async def press(event: Event) -> Handled:
         nonlocal retries
         for _ in range(MAX_TRIES):
-            handled = await service.handle(key, event, today=TODAY, update_id=next(ids))
+            handled = await service.handle(key, event, Delivery(update_id=next(ids)), today=TODAY)
             if not handled.unavailable:
                 return handled
             retries += 1
