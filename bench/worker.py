@@ -303,18 +303,20 @@ def _is_answer(label: str) -> bool:
 
 
 class _PaceWithoutWaiting:
-    """The throttle's shared pace, still booked in Redis (its cost is kept), but never
-    waited for: a booking always answers "free now"."""
+    """The throttle's fleet budget (`fleet.RedisFleet`), still booked in Redis (its cost is
+    kept), but never waited for: a booking always answers "free now"."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         self.calls = 0
 
-    async def book(self, *args: Any) -> float:
+    async def book(self, *args: Any) -> Any:
+        from bot.adapters.telegram.fleet import Booked
+
         before = RoundTrips.count
         await self._inner.book(*args)
         self.calls += RoundTrips.count - before  # none when booked with the write
-        return 0.0
+        return Booked(0.0)
 
     async def __call__(self, *args: Any) -> float:  # a pace given as a plain function
         self.calls += 1
@@ -333,13 +335,14 @@ def _no_waiting(throttle: Any) -> _PaceWithoutWaiting | None:
     own bookkeeping still runs), and the shared pace across processes (a Redis script per
     new message) still makes its round trip, but its answer is not waited for.
     """
-    if hasattr(throttle, "_clock"):
+    waits = getattr(throttle, "waits", None)
+    if waits is not None:
         clock = iter(range(10**12, 10**18, 10**6))  # each reading: a million seconds later
-        throttle._clock = clock.__next__
-    shared = getattr(throttle, "_shared", None)
+        waits.clock = clock.__next__
+    shared = getattr(throttle, "_fleet", None)
     if shared is None:
         return None
-    throttle._shared = pace = _PaceWithoutWaiting(shared)
+    throttle._fleet = pace = _PaceWithoutWaiting(shared)
     return pace
 
 

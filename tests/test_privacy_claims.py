@@ -294,7 +294,7 @@ async def test_process_memory_keeps_no_chat_id_after_an_update() -> None:
         await prepare(app, parts, key_secret=b"memory-test")
         throttle = app.bot.rate_limiter
         assert isinstance(throttle, Throttle)
-        throttle._chat_interval = 0.05
+        throttle.waits.chat_interval = 0.05
         user = api.user(user_id=7_777_003, language_code="uz")
         update = await user.send_command("/start", payload="uz-self")  # queued, not delivered
         await app.process_update(await _parsed(app, update))
@@ -304,7 +304,7 @@ async def test_process_memory_keeps_no_chat_id_after_an_update() -> None:
         assert not app.chat_data
         assert not app.user_data
         await asyncio.sleep(0.1)
-        assert throttle._last_sent == {}
+        assert throttle.waits.last_sent == {}
         await app.shutdown()
 
 

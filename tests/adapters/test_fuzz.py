@@ -142,7 +142,7 @@ async def _start(redis_url: str) -> tuple[FakeBotApi, AnyApplication, Parts]:
     throttle = app.bot.rate_limiter
     assert isinstance(throttle, Throttle)
     # Pacing is Telegram's business, not this test's: keep it, with no waiting.
-    throttle._chat_interval = 0.001
+    throttle.waits.chat_interval = 0.001
     return api, app, parts
 
 
