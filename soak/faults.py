@@ -62,6 +62,8 @@ class FaultPlan:
     redis_restarts: int = 0
     #: (stopped, answering again) of each Redis restart, in monotonic time.
     redis_outages: list[tuple[float, float]] = field(default_factory=list)
+    #: When each worker was killed, in monotonic time.
+    kills: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     enabled: set[str] = field(default_factory=lambda: {"telegram", "kill", "redis", "burst"})
 
@@ -100,6 +102,7 @@ class FaultPlan:
 
     async def kill_worker(self) -> None:
         worker = self.workers[-1]
+        self.kills.append(time.monotonic())
         await worker.kill()
         self._note(f"{worker.name} killed (SIGKILL)")
         await worker.start()

@@ -125,6 +125,8 @@ def _system_rows(run: Run, checks: dict[str, bool]) -> list[Row]:
     by_limit = ", ".join(f"{k[4:]} {n}" for k, n in flood.items() if k.startswith("429_"))
     return [
         ("sends during a known flood wait (violations)", v.get("in_flood_wait", 0), None),
+        ("  more within 2.5 s of a worker's kill or Redis's restart (not counted)",
+         v.get("in_flood_wait_at_faults", 0), None),
         ("pace violations (per chat/groups)", limits, None),
         ("429s received / share of sends (by limit)",
          f"{flood.get('http_429', 0)}/{flood.get('http_429_share', 0.0):.2%}"
