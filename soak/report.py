@@ -29,6 +29,9 @@ class Run:
     violations: dict[str, int] = field(default_factory=dict)
     #: The fake's flood report: requests, 429s and their share, 429s by limit.
     flood: dict[str, float] = field(default_factory=dict)
+    #: How late the soak's own event loop ran at worst (s): the fake's allowance for
+    #: requests already on their way grows by it.
+    max_lag: float = 0.0
     redis: RedisScan = field(default_factory=RedisScan)
     logs: LogScan = field(default_factory=LogScan)
     forgotten_left: int = 0
@@ -127,6 +130,8 @@ def _system_rows(run: Run, checks: dict[str, bool]) -> list[Row]:
         ("sends during a known flood wait (violations)", v.get("in_flood_wait", 0), None),
         ("  more within 2.5 s of a worker's kill or Redis's restart (not counted)",
          v.get("in_flood_wait_at_faults", 0), None),
+        ("  the soak's event loop late by, at worst (added to the 50 ms allowance)",
+         f"{1000 * run.max_lag:.0f} ms", None),
         ("pace violations (per chat/groups)", limits, None),
         ("429s received / share of sends (by limit)",
          f"{flood.get('http_429', 0)}/{flood.get('http_429_share', 0.0):.2%}"

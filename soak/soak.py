@@ -23,6 +23,7 @@ import random
 import signal
 import sys
 import time
+from collections import deque
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.messages import LEGAL_HELP_NONE
 from bot.operator_texts import OperatorTexts
 from bot.storage import KeyMaker
 from fakebotapi import Limits, free_port
+from fakebotapi._limits import IN_FLIGHT
 from soak.api import SoakApi
 from soak.checks import scan_logs, scan_redis
 from soak.driver import Driver, Recognised, UserResult
@@ -50,6 +52,7 @@ WEBHOOK_SECRET = "soak-webhook-secret-soak-webhook-secret"  # noqa: S105 - a thr
 WEBHOOK_PATH = "/telegram"
 BOT_USERNAME = "decree_test_bot"
 PACE_PREFIX = "dcb:p:"
+LAG_TICK = 0.05  # seconds between two measures of the event loop's lag
 
 
 def _rng(seed: int) -> random.Random:
@@ -271,6 +274,7 @@ class Soak:
         plan.enabled = _faults(self.args.faults)
         faults = asyncio.create_task(plan.run(lambda: self.finished / n, done))
         watch = asyncio.create_task(self._watch(done))
+        lag = asyncio.create_task(self._lag(done))
         remaining = self.deadline - time.monotonic() - 30.0  # leave time for the checks
         try:
             finished, pending = await asyncio.wait(tasks, timeout=max(remaining, 1.0))
@@ -279,7 +283,7 @@ class Soak:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.gather(faults, watch, return_exceptions=True)
+            await asyncio.gather(faults, watch, lag, return_exceptions=True)
         self.run.unfinished = len(pending)
         for task in finished:
             exc = task.exception()
@@ -288,6 +292,20 @@ class Soak:
                 self.run.results.append(failed)
             else:
                 self.run.results.append(task.result())
+
+    async def _lag(self, done: asyncio.Event) -> None:
+        """Keep the fake's in-flight allowance at its own plus how late this event loop ran
+        in the last second (as the surge does): the fake stamps each request on this loop,
+        shared with every simulated person, so a request can be stamped that much after it
+        arrived."""
+        recent: deque[float] = deque(maxlen=int(1 / LAG_TICK))
+        while not done.is_set():
+            asked = time.monotonic() + LAG_TICK
+            await asyncio.sleep(LAG_TICK)
+            late = max(0.0, time.monotonic() - asked)
+            recent.append(late)
+            self.run.max_lag = max(self.run.max_lag, late)
+            self.api.flood.in_flight = IN_FLIGHT + max(recent)
 
     async def _watch(self, done: asyncio.Event) -> None:
         """Progress on stderr every ten seconds; a worker that exits by itself is a crash."""

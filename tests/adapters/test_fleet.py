@@ -91,6 +91,22 @@ async def test_replies_spend_the_bulk_budget_and_notices_yield_to_them(redis_url
     assert 0 < waiting.wait <= 1.2
 
 
+async def test_after_a_429_for_the_bot_the_fleet_keeps_below_the_pace_that_met_it(
+    redis_url: str,
+) -> None:
+    """Twenty replies went in this second, then a 429 for the whole bot: after its wait the
+    fleet keeps to 80 % of that pace (about 16 a second, a second's worth at once), learnt from
+    Telegram's answer; nothing is learnt before a 429."""
+    fleet = _fleet(redis_url)
+    assert all([(await fleet.book(500 + i, 1.0)).wait == 0.0 for i in range(20)])
+    await fleet.hold_fleet(0.3)
+    await asyncio.sleep(0.35)
+    go = [await fleet.book(600 + i, 1.0) for i in range(20)]
+    assert 13 <= [b.wait == 0.0 for b in go].count(True) <= 16
+    assert {b.why for b in go if b.wait > 0} == {"learnt"}
+    assert 0 < max(all_keys_with_ttl(redis_url).values()) <= 30_000  # forgotten in 30 s
+
+
 def test_the_bulk_budget_is_shared_by_two_processes(redis_url: str) -> None:
     """Two processes send notices as fast as the budget lets them for two seconds: together
     they stay within 10 a second (plus the first second's burst), and both get a share."""

@@ -130,8 +130,8 @@ async def test_forget_deletes_state_and_chat(redis_url: str, renderer: Renderer)
         paces = KeyMaker(KEY_SECRET, bot_id, prefix=PACE_PREFIX)
         left = all_keys_with_ttl(redis_url)
         assert set(left) <= {paces.for_chat(user.id), *fleet_keys(paces)}
-        assert all(0 < ttl <= 1100 for ttl in left.values())
-        await asyncio.sleep(1.2)
+        assert all(0 < ttl <= 2000 for ttl in left.values())
+        await asyncio.sleep(2.1)
         assert all_keys_with_ttl(redis_url) == {}
         visible = user.chat.messages
         assert len(visible) == 1
@@ -239,7 +239,7 @@ async def test_groups_get_only_decree_and_start(redis_url: str, renderer: Render
         paces = KeyMaker(KEY_SECRET, int(bot.api.bot_user["id"]), prefix=PACE_PREFIX)
         left = all_keys_with_ttl(redis_url)
         assert set(left) <= {paces.for_chat(-100123), *fleet_keys(paces)}
-        assert all(0 < ttl <= 3100 for ttl in left.values())
+        assert all(0 < ttl <= 3100 for ttl in left.values())  # the group's, the count's
 
 
 async def test_other_input_is_answered_politely(redis_url: str, renderer: Renderer) -> None:

@@ -14,6 +14,11 @@ Four things, each a key, each changed only by the Lua scripts below (written out
   rate (`DECREEBOT_BULK_RATE`, 30/s by default). Replies are never held by it, they only
   spend it; a bulk notice goes only when it has room. So notices always yield to replies,
   and replies plus notices stay within the bulk rate while notices are going out.
+- **the learnt pace** (`…:learnt`, `…:pace`, counted in `…:count`): after a 429 for the
+  whole bot, the fleet keeps to 80 % of the pace that met it, growing back by itself (twice
+  as fast after 10 s) and forgotten 30 s after the last 429 (each 429 lowers it again), so
+  a surge does not meet Telegram's limit again each time the flood wait ends.
+  The limit is learnt from Telegram's answers, never guessed.
 - **the reply cap** (`…:cap`, `DECREEBOT_REPLY_RATE_CAP`): off unless an operator sets it; then
   a GCRA shared by the fleet that holds replies too.
 
@@ -34,6 +39,7 @@ from redis import exceptions as redis_errors
 
 from bot.adapters.telegram.fleet_scripts import (
     FLEET_SCRIPT,
+    FLOOD_SCRIPT,
     HOLD_SCRIPT,
     PACE_SCRIPT,
     UNBOOK_SCRIPT,
@@ -63,13 +69,25 @@ _FLEET_CHAT = 0
 
 #: How far ahead of now the fleet's GCRAs may run: a second's worth of messages at once.
 BURST_MS = 1000
+#: After a 429 for the whole bot the fleet keeps, for this long (ms; each 429 starts it
+#: again), to this share (%) of the pace that met it: Telegram's limit, learnt, not guessed.
+LEARNT_MS = 30_000
+LEARNT_PERCENT = 80
+#: A 429 met at fewer messages than this in the last second teaches nothing: it was not
+#: the bot's overall limit (Telegram documents about 30 a second for bulk messages).
+LEARN_FROM = 10
+#: A learnt pace grows by itself: twice as fast after this many ms, three times after twice.
+GROWS_MS = 10_000
 
 
-def fleet_keys(pace_keys: KeyMaker) -> tuple[str, str, str]:
-    """The fleet's flood, spend and cap keys: one hash slot, tagged with a keyed hash of the
-    bot (neither its id nor any chat's appears in a key)."""
+_FLEET_NAMES = ("flood", "spend", "cap", "count", "learnt", "pace")
+
+
+def fleet_keys(pace_keys: KeyMaker) -> tuple[str, ...]:
+    """The fleet's flood, spend, cap, count, learnt and learnt pace keys: one hash slot,
+    tagged with a keyed hash of the bot (neither its id nor any chat's appears in a key)."""
     base = KeyMaker(pace_keys.secret, pace_keys.bot_id, FLEET_PREFIX).for_chat(_FLEET_CHAT)
-    return base + ":flood", base + ":spend", base + ":cap"
+    return tuple(f"{base}:{name}" for name in _FLEET_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +130,11 @@ class RedisFleet:
     ) -> None:
         self._client: Any = client
         self._pace_keys = pace_keys
-        self._flood, self._spend, self._cap = fleet_keys(pace_keys)
+        self._keys = fleet_keys(pace_keys)
         self._pace = client.register_script(PACE_SCRIPT)
         self._fleet = client.register_script(FLEET_SCRIPT)
         self._hold = client.register_script(HOLD_SCRIPT)
+        self._flood_script = client.register_script(FLOOD_SCRIPT)
         self._unbook = client.register_script(UNBOOK_SCRIPT)
         self._bulk_step = str(max(1, round(1000 / bulk_rate)))
         self._cap_step = str(round(1000 / reply_cap) if reply_cap else 0)
@@ -125,11 +144,12 @@ class RedisFleet:
 
     def fleet_args(self, kind: str = "reply") -> tuple[list[str], list[str]]:
         """`FLEET_SCRIPT`'s keys and arguments (also for a pipeline of someone else's)."""
-        return [self._flood, self._spend, self._cap], [
+        return list(self._keys), [
             kind,
             self._bulk_step,
             self._cap_step,
             str(BURST_MS),
+            str(GROWS_MS),
         ]
 
     @property
@@ -142,7 +162,7 @@ class RedisFleet:
 
     async def load_scripts(self) -> None:
         """Load the scripts (after NOSCRIPT: Redis restarted and flushed them)."""
-        for script in (PACE_SCRIPT, FLEET_SCRIPT, HOLD_SCRIPT, UNBOOK_SCRIPT):
+        for script in (PACE_SCRIPT, FLEET_SCRIPT, FLOOD_SCRIPT, HOLD_SCRIPT, UNBOOK_SCRIPT):
             await self._client.script_load(script)
 
     async def book(self, chat_id: int, interval: float) -> Booked:
@@ -188,7 +208,11 @@ class RedisFleet:
     async def hold_fleet(self, seconds: float) -> float:
         """Every process holds its messages for `seconds` (a 429 for the whole bot)."""
         async with unavailable_as_store_errors():
-            held = await self._hold(keys=[self._flood], args=[round(seconds * 1000)])
+            flood, _, _, count, learnt, _ = self._keys
+            held = await self._flood_script(
+                keys=[flood, count, learnt],
+                args=[round(seconds * 1000), LEARNT_MS, LEARNT_PERCENT, LEARN_FROM, GROWS_MS],
+            )
         return int(held) / 1000
 
     async def hold_chat(self, chat_id: int, seconds: float) -> float:

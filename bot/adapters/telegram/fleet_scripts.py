@@ -6,7 +6,7 @@ touches the keys of one hash slot: a chat's pace key, or the fleet's keys.
 
 from __future__ import annotations
 
-__all__ = ["FLEET_SCRIPT", "HOLD_SCRIPT", "PACE_SCRIPT", "UNBOOK_SCRIPT"]
+__all__ = ["FLEET_SCRIPT", "FLOOD_SCRIPT", "HOLD_SCRIPT", "PACE_SCRIPT", "UNBOOK_SCRIPT"]
 
 PACE_SCRIPT = """
 -- Book this moment in one chat's pace, if it is free.
@@ -43,13 +43,19 @@ FLEET_SCRIPT = """
 -- KEYS[1]  the flood key: "flooded until", in ms of Redis's clock
 -- KEYS[2]  the spend key: the GCRA's theoretical arrival time of all messages, in ms
 -- KEYS[3]  the reply cap key: the GCRA's theoretical arrival time of replies, in ms
+-- KEYS[4]  the count key: a hash of the second now (s), its messages (c), the last's (p)
+-- KEYS[5]  the learnt key: a hash of the pace (messages a second) learnt at the last 429
+--          for the whole bot (r) and when (at); it grows again by itself, twice as fast
+--          after ARGV[5] ms, three times after twice that, and so on
+-- KEYS[6]  the learnt pace key: that GCRA's theoretical arrival time, in ms
 -- ARGV[1]  'reply' or 'bulk'
 -- ARGV[2]  ms per message of the bulk budget (1000 / the bulk rate)
 -- ARGV[3]  ms per reply under the reply cap; 0 when there is no cap
 -- ARGV[4]  the burst, in ms: how far ahead of now a GCRA may run (one second's worth)
+-- ARGV[5]  the ms in which a learnt pace grows by itself (see KEYS[5])
 -- A GCRA lets a message go when its theoretical arrival time is at most burst - step
 -- ahead of now, and then moves that time one step on.
--- Returns {ms to wait, why}: {0, 'go'}, {ms, 'flood'}, {ms, 'cap'} or {ms, 'bulk'}.
+-- Returns {ms to wait, why}: {0, 'go'}, or {ms, 'flood' | 'cap' | 'learnt' | 'bulk'}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local flood = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -64,24 +70,96 @@ if ARGV[1] == 'bulk' then
     return {spend - now - burst + step, 'bulk'}
   end
 else
-  local cap_step = tonumber(ARGV[3])
-  if cap_step > 0 then
-    local cap = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'), now)
-    if cap - now > burst - cap_step then
-      return {cap - now - burst + cap_step, 'cap'}
-    end
-    redis.call('SET', KEYS[3], string.format('%d', cap + cap_step), 'PX', cap + cap_step - now)
-  end
   -- A reply is never held by the spend; it only spends it, at most a burst ahead.
   spend = math.min(spend, now + burst)
 end
+local cap_step = tonumber(ARGV[3])
+local cap
+if ARGV[1] == 'reply' and cap_step > 0 then
+  cap = math.max(tonumber(redis.call('GET', KEYS[3]) or '0'), now)
+  if cap - now > burst - cap_step then
+    return {cap - now - burst + cap_step, 'cap'}
+  end
+end
+local learnt_rate = tonumber(redis.call('HGET', KEYS[5], 'r') or '0')
+local learnt
+local learnt_step = 0
+if learnt_rate > 0 then
+  local at = tonumber(redis.call('HGET', KEYS[5], 'at') or now)
+  learnt_rate = learnt_rate * (1 + (now - at) / tonumber(ARGV[5]))
+  learnt_step = math.ceil(1000 / learnt_rate)
+  learnt = math.max(tonumber(redis.call('GET', KEYS[6]) or '0'), now)
+  if learnt - now > burst - learnt_step then
+    return {learnt - now - burst + learnt_step, 'learnt'}
+  end
+  redis.call('SET', KEYS[6], string.format('%d', learnt + learnt_step), 'PX',
+    learnt + learnt_step - now)
+end
+if cap then
+  redis.call('SET', KEYS[3], string.format('%d', cap + cap_step), 'PX', cap + cap_step - now)
+end
 redis.call('SET', KEYS[2], string.format('%d', spend + step), 'PX', spend + step - now)
+local second = math.floor(now / 1000)
+local kept = tonumber(redis.call('HGET', KEYS[4], 's') or '0')
+if kept ~= second then
+  local last = 0
+  if kept == second - 1 then
+    last = tonumber(redis.call('HGET', KEYS[4], 'c') or '0')
+  end
+  redis.call('HSET', KEYS[4], 's', second, 'c', 0, 'p', last)
+end
+redis.call('HINCRBY', KEYS[4], 'c', 1)
+redis.call('PEXPIRE', KEYS[4], 2000)
 return {0, 'go'}
 """
 
+FLOOD_SCRIPT = """
+-- A 429 for the whole bot: hold every process until its retry_after has passed, and keep
+-- to a pace below the one that met it, for a while (Telegram's limit is not told; it is
+-- learnt from its 429s, never guessed).
+-- KEYS[1]  the flood key: "flooded until", in ms of Redis's clock
+-- KEYS[2]  the count key (see FLEET_SCRIPT): messages in this second and the last
+-- KEYS[3]  the learnt key (see FLEET_SCRIPT): the pace learnt (r) and when (at)
+-- ARGV[1]  the ms to hold from now
+-- ARGV[2]  how long the learnt pace is kept after the last 429, in ms
+-- ARGV[3]  the share of the pace that met the 429 to keep to, in percent
+-- ARGV[4]  the least pace (messages in the last second) a 429 teaches anything at: below
+--          it the 429 was not the bot's overall limit, or says too little about it
+-- ARGV[5]  the ms in which a learnt pace grows by itself (see FLEET_SCRIPT)
+-- Returns the ms held from now.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local kept = tonumber(redis.call('GET', KEYS[1]) or '0')
+local untill = math.max(kept, now + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%d', untill), 'PX', untill - now)
+local second = math.floor(now / 1000)
+local counted = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
+-- Messages in the last 1000 ms: this second's, and the last second's share of them.
+local rest = 1 - (now % 1000) / 1000
+local rate = 0
+if counted == second then
+  rate = tonumber(redis.call('HGET', KEYS[2], 'c') or '0')
+    + tonumber(redis.call('HGET', KEYS[2], 'p') or '0') * rest
+elseif counted == second - 1 then
+  rate = tonumber(redis.call('HGET', KEYS[2], 'c') or '0') * rest
+end
+if rate < tonumber(ARGV[4]) then
+  return untill - now
+end
+local learnt = tonumber(redis.call('HGET', KEYS[3], 'r') or '0')
+if learnt > 0 then  -- never faster than the pace already learnt, as it has grown since
+  local at = tonumber(redis.call('HGET', KEYS[3], 'at') or now)
+  rate = math.min(rate, learnt * (1 + (now - at) / tonumber(ARGV[5])))
+end
+rate = math.max(rate * tonumber(ARGV[3]) / 100, 1)
+redis.call('HSET', KEYS[3], 'r', string.format('%.3f', rate), 'at', now)
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return untill - now
+"""
+
 HOLD_SCRIPT = """
--- Hold a chat, or the whole fleet, until a 429's retry_after has passed.
--- KEYS[1]  the chat's pace key or the fleet's flood key: a moment in ms of Redis's clock
+-- Hold a chat until a 429's retry_after has passed (its own 429).
+-- KEYS[1]  the chat's pace key: a moment in ms of Redis's clock
 -- ARGV[1]  the ms to hold from now
 -- The later of the moment kept and now + ARGV[1] is kept, with a TTL that ends then.
 -- Returns the ms held from now.
