@@ -100,6 +100,8 @@ async def test_after_a_429_for_the_bot_the_fleet_keeps_below_the_pace_that_met_i
     fleet = _fleet(redis_url)
     assert all([(await fleet.book(500 + i, 1.0)).wait == 0.0 for i in range(20)])
     await fleet.hold_fleet(0.3)
+    await fleet.hold_fleet(0.3)  # more 429s of the same wait (requests on their way)...
+    await fleet.hold_fleet(0.3)  # ...teach nothing more
     await asyncio.sleep(0.35)
     go = [await fleet.book(600 + i, 1.0) for i in range(20)]
     assert 13 <= [b.wait == 0.0 for b in go].count(True) <= 16

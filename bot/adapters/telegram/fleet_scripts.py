@@ -132,6 +132,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kept = tonumber(redis.call('GET', KEYS[1]) or '0')
 local untill = math.max(kept, now + tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], string.format('%d', untill), 'PX', untill - now)
+if kept > now then
+  return untill - now  -- the same flood wait (requests that were on their way): learnt once
+end
 local second = math.floor(now / 1000)
 local counted = tonumber(redis.call('HGET', KEYS[2], 's') or '0')
 -- Messages in the last 1000 ms: this second's, and the last second's share of them.
