@@ -23,8 +23,8 @@ from bot.adapters.telegram.pace import (
 from bot.adapters.telegram.throttle import Throttle
 from bot.conversation import Reply
 from bot.service import WRITING_REPLIES
-from bot.storage.redis import CAS_SCRIPT
 from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot, StoreUnavailable
+from bot.storage.redis import CAS_SCRIPT
 from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for, store_on
 
 
