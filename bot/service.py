@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from bot.conversation import Event, Reply, State, Transition, decode, encode, screen, transition
 from bot.conversation.machine import negotiate
@@ -30,8 +31,10 @@ __all__ = [
     "WRITING_REPLIES",
     "ChatService",
     "ConflictError",
+    "Delivery",
     "Handled",
     "OnChange",
+    "Pacing",
 ]
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LANGUAGE = "ru"
 #: The replies that follow the compare-and-set in progress, for a store that acts on them
 #: (the Telegram adapter's `BookPaceWithWrite` books a chat's pace when one is a new message).
+#: Set only for a `Delivery` with `pacing`; empty otherwise.
 WRITING_REPLIES: ContextVar[tuple[Reply, ...]] = ContextVar("writing_replies", default=())
 #: Told of each change once it is stored: (state before, state after, event, day). For
 #: counts that name no one (bot/stats.py); it must not raise, and is not awaited twice.
@@ -51,6 +55,33 @@ _CACHE_SIZE = 10_000
 
 class ConflictError(RuntimeError):
     """The same conversation changed on every attempt (should not happen in practice)."""
+
+
+class Pacing(StrEnum):
+    """How the replies to a delivery reach the person, for an adapter that paces its
+    messages and books the pace with the conversation's write (`WRITING_REPLIES`)."""
+
+    #: Every reply is a new message (typed text, a command).
+    NEW_MESSAGES = "new"
+    #: A button press: replies marked `edit` replace the pressed message, the rest are new.
+    PRESSED = "pressed"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How one event arrived: what the adapter knows besides the event itself."""
+
+    #: The platform's id of the update, to recognise it delivered again (None: not deduplicated).
+    update_id: int | None = None
+    #: The id of the person's message, remembered as where the conversation starts (/forget).
+    message_id: int | None = None
+    #: The language the person's app reports, if any: used until one is chosen.
+    hint: str | None = None
+    #: A delivery of the latest applied update again answers with the current screen (the
+    #: process that applied it may have died before replying); otherwise with nothing.
+    replay: bool = False
+    #: How the replies go out, for an adapter that paces them; None: no pace is booked.
+    pacing: Pacing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,36 +149,14 @@ class ChatService:
         """The store, for health checks."""
         return self._store
 
-    async def handle(
-        self,
-        key: str,
-        event: Event,
-        *,
-        today: date,
-        update_id: int | None = None,
-        message_id: int | None = None,
-        hint: str | None = None,
-        replay: bool = False,
-    ) -> Handled:
-        """Apply `event` to the conversation under `key`; never raises for a store outage.
-
-        With `replay`, a delivery of the latest applied update again answers with the current
-        screen: the process that applied it may have died before replying.
-        """
+    async def handle(self, key: str, event: Event, delivery: Delivery, *, today: date) -> Handled:
+        """Apply `event` to the conversation under `key`; never raises for a store outage."""
         try:
-            return await self._handle(
-                key,
-                event,
-                today=today,
-                update_id=update_id,
-                message_id=message_id,
-                hint=hint,
-                replay=replay,
-            )
+            return await self._handle(key, event, delivery, today=today)
         except StoreUnavailable:
             self._cache.drop(key)
             logger.warning("store unavailable")
-            lang = negotiate(hint) or DEFAULT_LANGUAGE
+            lang = negotiate(delivery.hint) or DEFAULT_LANGUAGE
             return Handled((Reply((Msg(UNAVAILABLE),)),), lang, unavailable=True)
 
     async def language(self, key: str, hint: str | None) -> str:
@@ -164,18 +173,9 @@ class ChatService:
         self._cache.drop(key)
         await self._store.delete(key)
 
-    async def _handle(
-        self,
-        key: str,
-        event: Event,
-        *,
-        today: date,
-        update_id: int | None,
-        message_id: int | None,
-        hint: str | None,
-        replay: bool,
-    ) -> Handled:
-        replay_id = update_id if replay else None
+    async def _handle(self, key: str, event: Event, delivery: Delivery, *, today: date) -> Handled:
+        update_id, hint = delivery.update_id, delivery.hint
+        replay_id = update_id if delivery.replay else None
         # A press with a turn was answered with the screen one turn on; any other screen
         # (the conversation started afresh) came as a new message, not to be shown twice.
         pressed_turn = getattr(event, "turn", None)
@@ -194,7 +194,7 @@ class ChatService:
                 return _duplicate(snapshot, hint, today, replay_id=replay_id, turn=replay_turn)
             old, _lost = decode(snapshot.data)
             result = transition(old, event, today=today, hint=hint)
-            new = _with_first_message(result.state, message_id)
+            new = _with_first_message(result.state, delivery.message_id)
             data = encode(new) if new is not None else None
             if data == snapshot.data and (data is None or not guessed):
                 if guessed:
@@ -209,7 +209,7 @@ class ChatService:
             # round trip a read would have cost. Such a no-op is not recorded for dedupe: a
             # redelivery (its first reply may be lost) is the same no-op, answered again.
             touch = data == snapshot.data
-            writing = WRITING_REPLIES.set(result.replies)
+            writing = WRITING_REPLIES.set(result.replies if delivery.pacing else ())
             try:
                 written = await self._store.compare_and_set(
                     key,

@@ -6,7 +6,7 @@ always an input.
 """
 
 from rules.concepts import CONCEPTS
-from rules.decision import RULES_VERSION, STALE_AFTER_DAYS, VERY_STALE_AFTER_DAYS, decide
+from rules.decision import RULES_VERSION, STALE_AFTER_DAYS, STEPS, VERY_STALE_AFTER_DAYS, decide
 from rules.facts import FACT_NAMES, AgeBand, Application, Document, Facts, Grounds, Sex
 from rules.finding import Finding, Outcome
 from rules.parameters import DECREE_DATE, PARAMETERS, ParameterTable, Params
@@ -26,6 +26,7 @@ __all__ = [
     "SOURCES",
     "SOURCES_AS_OF",
     "STALE_AFTER_DAYS",
+    "STEPS",
     "VERY_STALE_AFTER_DAYS",
     "AgeBand",
     "Application",

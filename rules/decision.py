@@ -11,15 +11,19 @@ The rule reads as five steps, each a small function below:
    that fails the two-families test; disputed grounds);
 5. affected, with the documents that would satisfy the requirement and whether one is held.
 
-The dated parameters are read once, for the day of the answer, and handed to every step.
+The dated parameters are read once, for the day of the answer, into one `Params` snapshot
+that every step reads (`ParameterTable.on`); only whether the decree is in force is read
+before it, since no other parameter has a value before the decree.
 A finding given long after the sources were last searched carries a caveat and a lower
 certainty (`_staleness`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from rules.concepts import (
     Documents,
@@ -40,7 +44,7 @@ from rules.parameters import DECREE_DATE, PARAMETERS, ParameterTable, Params
 from rules.reasons import CAVEATS, REASONS
 from rules.sources import REVIEWED_ON, SOURCES_AS_OF, Certainty, weakest
 
-__all__ = ["RULES_VERSION", "STALE_AFTER_DAYS", "VERY_STALE_AFTER_DAYS", "decide"]
+__all__ = ["RULES_VERSION", "STALE_AFTER_DAYS", "STEPS", "VERY_STALE_AFTER_DAYS", "decide"]
 
 RULES_VERSION = (
     f"decree-821/{DECREE_DATE.isoformat()}+sources-{SOURCES_AS_OF.isoformat()}"
@@ -54,20 +58,81 @@ _CONTRACTS = frozenset({Document.MILITARY_CONTRACT, Document.EMERGENCY_CONTRACT}
 _OPEN = frozenset({Status.SEPARATE, Status.UNCLEAR})
 _NOT_WEIGHED = Documents(None, Verdict(Status.IN))
 
+F = TypeVar("F", bound=Callable[..., object])
+
+#: Every step of `decide` with the source ids it rests on (checked by tests/rules).
+STEPS: dict[str, tuple[str, ...]] = {}
+
+
+def _step(*source_ids: str) -> Callable[[F], F]:
+    """Record the sources a step of `decide` rests on, as `concepts.cites` does for concepts."""
+
+    def register(func: F) -> F:
+        STEPS[func.__name__] = source_ids
+        return func
+
+    return register
+
 
 def decide(facts: Facts, *, on: date, parameters: ParameterTable = PARAMETERS) -> Finding:
-    """What Decree No. 821 means for a person with these facts, on the day `on`."""
-    # 1. Not in force.
+    """What Decree No. 821 means for a person with these facts, on the day `on`: the first
+    step that settles it, in the order of the law."""
     if not parameters.in_force.on(on):
-        return _finding(Outcome.NOT_AFFECTED, ("decree_not_in_force",), facts=facts, on=on)
-    p = parameters.on(on)
-    confirmed = parameters.in_force_confirmed.on(on)
-    in_force = "decree_in_force_confirmed" if confirmed else "decree_in_force"
-    # 2. Excluded.
+        return _not_in_force(facts, on)
+    case = _weigh(facts, parameters.on(on))
+    return _excluded(case) or _missing_facts(case) or _separate_or_unclear(case) or _affected(case)
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """What the concepts say about one person on one day: read once, shared by the steps."""
+
+    facts: Facts
+    #: The parameters in force on the day of the answer (one snapshot for every step).
+    p: Params
+    #: The concepts of scope, in asking order (`_scope`).
+    scope: tuple[Verdict, ...]
+    #: The documents that satisfy the requirement for this application (none yet: unknown).
+    accepted: tuple[Document, ...]
+    #: Every verdict, the documents' last: what the missing facts and the reasons come from.
+    verdicts: tuple[Verdict, ...]
+    #: The first answer the sources leave open (separate rules, or unclear), if any.
+    open_answer: Verdict | None
+    #: Whether a document held meets the requirement (not weighed while an answer is open).
+    documents: Documents
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why: the decree in force, then each concept's reason, in asking order."""
+        confirmed = self.p.in_force_confirmed
+        in_force = "decree_in_force_confirmed" if confirmed else "decree_in_force"
+        return (in_force, *(v.reason for v in self.verdicts if v.reason))
+
+    def finding(
+        self,
+        outcome: Outcome,
+        reasons: tuple[str, ...],
+        *,
+        accepted: tuple[Document, ...] = (),
+        missing: tuple[str, ...] = (),
+        met: bool | None = None,
+    ) -> Finding:
+        """The finding for this case on its day, with the caveats that apply to it."""
+        return _finding(
+            outcome,
+            reasons,
+            facts=self.facts,
+            on=self.p.day,
+            p=self.p,
+            accepted=accepted,
+            met=met,
+            missing=missing,
+        )
+
+
+def _weigh(facts: Facts, p: Params) -> _Case:
+    """Every concept, once, on the parameters of the day."""
     scope = _scope(facts, p)
-    excluded = _excluded(scope)
-    if excluded is not None:
-        return _finding(Outcome.NOT_AFFECTED, (excluded,), facts=facts, on=on, p=p)
     verdicts = list(scope)
     accepted: tuple[Document, ...] = ()
     if facts.application is not None and not _separate(scope):
@@ -77,28 +142,70 @@ def decide(facts: Facts, *, on: date, parameters: ParameterTable = PARAMETERS) -
     # Documents are weighed (and asked for) only when no concept left the answer open.
     documents = _documents(facts, accepted) if open_answer is None else _NOT_WEIGHED
     verdicts.append(documents.verdict)
+    return _Case(facts, p, scope, accepted, tuple(verdicts), open_answer, documents)
 
-    reasons = (in_force, *(v.reason for v in verdicts if v.reason))
-    # 3. Missing facts.
-    missing = _missing(verdicts)
-    if missing:
-        return _finding(
-            Outcome.UNCLEAR,
-            (*reasons, "facts_missing"),
-            facts=facts,
-            on=on,
-            p=p,
-            accepted=accepted,
-            missing=missing,
-        )
-    # 4. Separate rules, or unclear.
-    if open_answer is not None and open_answer.status is Status.SEPARATE:
-        return _finding(Outcome.SEPARATE_RULES, reasons, facts=facts, on=on, p=p)
-    if open_answer is not None:
-        return _finding(Outcome.UNCLEAR, reasons, facts=facts, on=on, p=p, accepted=accepted)
-    # 5. Affected, with the documents.
-    return _finding(
-        Outcome.AFFECTED, reasons, facts=facts, on=on, p=p, accepted=accepted, met=documents.met
+
+@_step("S5", "S12")
+def _not_in_force(facts: Facts, on: date) -> Finding:
+    """1. Not in force: before the decree took effect on publication (5 November 2025, S5,
+    S12), nobody is affected."""
+    return _finding(Outcome.NOT_AFFECTED, ("decree_not_in_force",), facts=facts, on=on)
+
+
+@_step("S4", "S7")
+def _excluded(case: _Case) -> Finding | None:
+    """2. Excluded: the first exclusion that settles "not affected" whatever else is unknown.
+
+    The person's own facts (sex, age, legal capacity, citizenship: S4, S7) exclude at once.
+    Application and grounds exclude only once the citizenship is known and is not Ukraine,
+    whose separate rules might differ (`_scope` does not ask them for Ukraine).
+    """
+    person, route = case.scope[:4], case.scope[4:]
+    citizenship_known = person[3].status is not Status.UNKNOWN
+    for verdict in (*person, *(route if citizenship_known else ())):
+        if verdict.status is Status.OUT and verdict.reason:
+            return case.finding(Outcome.NOT_AFFECTED, (verdict.reason,))
+    return None
+
+
+@_step()
+def _missing_facts(case: _Case) -> Finding | None:
+    """3. Missing facts: anything still unknown makes the outcome UNCLEAR, with the facts
+    listed once each in the order the bot asks. No source: the bot's own rule never to guess
+    a fact (the sources of each concept still stand behind its reason)."""
+    missing = tuple(dict.fromkeys(need for v in case.verdicts for need in v.needs))
+    if not missing:
+        return None
+    return case.finding(
+        Outcome.UNCLEAR,
+        (*case.reasons, "facts_missing"),
+        accepted=case.accepted,
+        missing=missing,
+    )
+
+
+@_step("S2", "S3", "S4")
+def _separate_or_unclear(case: _Case) -> Finding | None:
+    """4. Separate rules or unclear: a concept the sources leave open. Ukraine's citizens
+    follow separate rules whose content is not known (S2); a reported exemption with one
+    source family only (S2, S3) or disputed grounds leave the answer unclear (S4 names none)."""
+    open_answer = case.open_answer
+    if open_answer is None:
+        return None
+    if open_answer.status is Status.SEPARATE:
+        return case.finding(Outcome.SEPARATE_RULES, case.reasons)
+    return case.finding(Outcome.UNCLEAR, case.reasons, accepted=case.accepted)
+
+
+@_step("S2", "S4", "S5")
+def _affected(case: _Case) -> Finding:
+    """5. Affected: covered, with the documents that would satisfy the requirement (S4 for a
+    residence permit; S2, S5 for citizenship) and whether one is held."""
+    return case.finding(
+        Outcome.AFFECTED,
+        case.reasons,
+        accepted=case.accepted,
+        met=case.documents.met,
     )
 
 
@@ -122,20 +229,6 @@ def _separate(scope: Sequence[Verdict]) -> bool:
     return any(v.status is Status.SEPARATE for v in scope)
 
 
-def _excluded(scope: Sequence[Verdict]) -> str | None:
-    """The reason of the first exclusion that settles "not affected", if any.
-
-    The person's own facts (the first four concepts) exclude whatever else is unknown; the
-    application and grounds exclude only once the citizenship is known (not UNKNOWN).
-    """
-    person, route = scope[:4], scope[4:]
-    citizenship_known = person[3].status is not Status.UNKNOWN
-    for verdict in (*person, *(route if citizenship_known else ())):
-        if verdict.status is Status.OUT and verdict.reason:
-            return verdict.reason
-    return None
-
-
 def _open_question(verdicts: Sequence[Verdict]) -> Verdict | None:
     """The first concept the sources leave open (separate rules, or unclear)."""
     return next((v for v in verdicts if v.status in _OPEN), None)
@@ -157,11 +250,6 @@ def _documents(facts: Facts, accepted: tuple[Document, ...]) -> Documents:
             return Documents(None, Verdict(Status.UNKNOWN, needs=("documents",)))
         return Documents(None, Verdict(Status.IN))
     return requirement_met(facts, accepted)
-
-
-def _missing(verdicts: Sequence[Verdict]) -> tuple[str, ...]:
-    """The facts still needed, once each, in asking order."""
-    return tuple(dict.fromkeys(need for v in verdicts for need in v.needs))
 
 
 def _finding(

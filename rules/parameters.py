@@ -86,6 +86,8 @@ class Params:
     """The parameters in force on one day: what every concept reads."""
 
     day: date
+    #: Whether an official body has said the rule is applied (the decree is in force).
+    in_force_confirmed: bool
     min_age: int
     max_age: int
     service_cutoff: date
@@ -105,6 +107,7 @@ class ParameterTable:
         """The snapshot for `day` (only meaningful while the decree is in force)."""
         return Params(
             day=day,
+            in_force_confirmed=self.in_force_confirmed.on(day),
             min_age=self.min_age.on(day),
             max_age=self.max_age.on(day),
             service_cutoff=self.service_cutoff.on(day),

@@ -33,7 +33,7 @@ from bot.i18n import load_catalogs
 from bot.messages import LEGAL_HELP_LANGUAGES, LEGAL_HELP_NONE
 from bot.operator_texts import OperatorTexts
 from bot.organisations import Organisation, load_organisations
-from bot.service import ChatService
+from bot.service import ChatService, Delivery
 from bot.stats import (
     FIELDS,
     STATS_PREFIX,
@@ -168,7 +168,9 @@ async def test_a_failure_to_count_never_fails_the_update() -> None:
         KNOWN, RedisCounts("redis://127.0.0.1:1/0"), on_error=lambda: errors.append(1)
     )
     service = ChatService(store=MemoryStore(ttl_seconds=60), ttl_seconds=60, on_change=counting)
-    handled = await service.handle("k", Start(payload="ru-self"), today=TODAY, update_id=1)
+    handled = await service.handle(
+        "k", Start(payload="ru-self"), Delivery(update_id=1), today=TODAY
+    )
     assert handled.replies
     assert not handled.unavailable
     assert errors == [1]

@@ -22,8 +22,9 @@ from telegram import Bot
 from telegram.ext import Application
 
 from bot.adapters.telegram.app import _Application, log_error
+from bot.adapters.telegram.connections import Tally
+from bot.adapters.telegram.endpoints import parse_update
 from bot.adapters.telegram.run import serve_webhook
-from bot.adapters.telegram.webhook import Tally, parse_update
 from bot.compose import build_parts
 from bot.config import Settings
 from bot.conversation import Answer, Start, State, transition
@@ -294,7 +295,7 @@ async def test_refusals_are_counted_and_logged_once_a_minute(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """L9, M2: one line per reason when it starts, then one line with the count per period."""
-    caplog.set_level(logging.WARNING, logger="bot.adapters.telegram.webhook")
+    caplog.set_level(logging.WARNING, logger="bot.adapters.telegram.connections")
     tally = Tally(period=0.2)
     for _ in range(500):
         tally.note("refused: wrong or missing secret")

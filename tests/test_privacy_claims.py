@@ -19,11 +19,12 @@ from pydantic import SecretStr, ValidationError
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.adapters.telegram.app import PACE_PREFIX, build_application, prepare
-from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.endpoints import parse_update
+from bot.adapters.telegram.incoming import TelegramHandlers
 from bot.adapters.telegram.run import serve_webhook
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
-from bot.adapters.telegram.webhook import MAX_BODY, WebhookServer, parse_update
+from bot.adapters.telegram.webhook import MAX_BODY, WebhookServer
 from bot.compose import build_parts, build_store, key_secret
 from bot.config import Settings, StartupError
 from bot.conversation import (
@@ -41,7 +42,7 @@ from bot.conversation.questions import QUESTIONS
 from bot.conversation.screens import INFO
 from bot.logs import configure_logging
 from bot.notices import Subscription, Told
-from bot.service import ChatService, _Cache
+from bot.service import ChatService, Delivery, _Cache
 from bot.storage import KeyMaker, MemoryStore
 from bot.storage.base import RECENT_LIMIT, Snapshot, decode_record, encode_record
 from fakebotapi import FakeBotApi
@@ -456,22 +457,22 @@ async def test_an_update_delivered_again_shows_the_current_screen() -> None:
     have died with a process); an older one, or one not asked to replay, stays silent."""
     store = MemoryStore()
     service = ChatService(store=store, ttl_seconds=600)
-    await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+    await service.handle("k", Start(payload="en-self"), Delivery(update_id=1), today=TODAY)
     state, _ = decode((await store.get("k")).data)
     assert state is not None
     press = Answer(state.turn, "sex", "male")
-    first = await service.handle("k", press, today=TODAY, update_id=2, replay=True)
-    again = await service.handle("k", press, today=TODAY, update_id=2, replay=True)
+    first = await service.handle("k", press, Delivery(update_id=2, replay=True), today=TODAY)
+    again = await service.handle("k", press, Delivery(update_id=2, replay=True), today=TODAY)
     assert again.duplicate
     assert again.replay
     assert [r.buttons for r in again.replies] == [r.buttons for r in first.replies]
     assert again.replies[0].edit
-    quiet = await service.handle("k", press, today=TODAY, update_id=2)
+    quiet = await service.handle("k", press, Delivery(update_id=2), today=TODAY)
     assert quiet.replies == ()
     await service.handle(
-        "k", Answer(state.turn + 1, "age_band", "over_65"), today=TODAY, update_id=3
+        "k", Answer(state.turn + 1, "age_band", "over_65"), Delivery(update_id=3), today=TODAY
     )
-    older = await service.handle("k", press, today=TODAY, update_id=2, replay=True)
+    older = await service.handle("k", press, Delivery(update_id=2, replay=True), today=TODAY)
     assert older.replies == ()
 
 
@@ -480,14 +481,14 @@ async def test_a_process_with_an_old_copy_answers_from_the_store() -> None:
     answers the current question, not "this question has changed"."""
     store = MemoryStore()
     first, second = (ChatService(store=store, ttl_seconds=600) for _ in range(2))
-    await first.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+    await first.handle("k", Start(payload="en-self"), Delivery(update_id=1), today=TODAY)
     state, _ = decode((await store.get("k")).data)
     assert state is not None
-    await second.handle("k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2)
+    await second.handle("k", Answer(state.turn, "sex", "male"), Delivery(update_id=2), today=TODAY)
     state, _ = decode((await store.get("k")).data)
     assert state is not None
     handled = await first.handle(
-        "k", Answer(state.turn, "age_band", "18_to_65"), today=TODAY, update_id=3
+        "k", Answer(state.turn, "age_band", "18_to_65"), Delivery(update_id=3), today=TODAY
     )
     assert handled.step == "q"
     final, _ = decode((await store.get("k")).data)

@@ -37,7 +37,7 @@ from bot.messages import CONSOLE_HINT, CONSOLE_NOT_A_CHOICE
 from bot.notices import ChatSeal, Courier, MemorySubscriptions, Notices, Outcome, notify
 from bot.notices.store import NOTICE_PREFIX
 from bot.notices.subscription import Subscription
-from bot.service import ChatService, Handled
+from bot.service import ChatService, Delivery, Handled
 from bot.storage import KeyMaker
 from rules import Finding
 
@@ -103,7 +103,9 @@ async def run_console(
     secret = secrets.token_bytes(32)
     notices = Notices(MemorySubscriptions(), ChatSeal(secret), KeyMaker(secret, 0, NOTICE_PREFIX))
     payload = make_payload(Preset(lang=lang, mode=None if mode is None else Mode(mode)))
-    screen.show(await service.handle(_KEY, Start(payload=payload or None), today=today()))
+    screen.show(
+        await service.handle(_KEY, Start(payload=payload or None), Delivery(), today=today())
+    )
     if stdin.isatty():
         screen.say(CONSOLE_HINT)
     while True:
@@ -126,7 +128,7 @@ async def run_console(
             continue
         if isinstance(event, ShowNotice):
             event = await notices.restore(_CHAT) or event
-        handled = await service.handle(_KEY, event, today=today())
+        handled = await service.handle(_KEY, event, Delivery(), today=today())
         if handled.subscribe is not None:
             await notices.subscribe(_CHAT, handled.subscribe, today=today())
         if handled.unsubscribe or handled.wipe:

@@ -30,14 +30,14 @@ from pydantic import SecretStr
 from telegram import Update
 
 from bot.adapters.telegram.app import PACE_PREFIX, build_application, prepare
+from bot.adapters.telegram.endpoints import AnyApplication, parse_update
 from bot.adapters.telegram.throttle import Throttle
-from bot.adapters.telegram.webhook import AnyApplication, parse_update
 from bot.compose import Parts, build_parts
 from bot.config import Settings
 from bot.conversation import LANGUAGES, Start, decode, negotiate
 from bot.conversation.screens import CHOOSE_LANGUAGE
 from bot.i18n import load_catalogs
-from bot.service import DEFAULT_LANGUAGE
+from bot.service import DEFAULT_LANGUAGE, Delivery
 from bot.stats import FIELDS, STATS_PREFIX
 from bot.storage import KeyMaker
 from fakebotapi import FakeBotApi, FakeChat
@@ -385,7 +385,7 @@ def test_random_updates_never_break_the_bot(fuzz_bot: FuzzBot, data: st.DataObje
         payload = f"{seed_lang}-{data.draw(st.sampled_from(['self', 'relative', 'ngo']))}"
         bot.run(
             bot.parts.service.handle(
-                bot.keys.for_chat(chat_id), Start(payload=payload), today=date.today()
+                bot.keys.for_chat(chat_id), Start(payload=payload), Delivery(), today=date.today()
             )
         )
     count = data.draw(st.integers(1, 3), label="updates")

@@ -1,4 +1,4 @@
-"""The handlers' keyboard cache: the JSON PTB would send, and a bounded, current set."""
+"""The keyboard cache of the output shaping: the JSON PTB would send, and a bounded, current set."""
 
 from __future__ import annotations
 
@@ -8,23 +8,14 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n
-from bot.adapters.telegram import handlers as handlers_module
-from bot.adapters.telegram.handlers import TelegramHandlers
-from bot.adapters.telegram.sending import SendingBot
+from bot.adapters.telegram import outgoing
+from bot.adapters.telegram.outgoing import Shaper
 from bot.conversation.replies import Button, Msg
-from bot.service import ChatService
-from bot.storage import KeyMaker, MemoryStore
 from tests.conftest import make_renderer
 
 
-def _handlers() -> TelegramHandlers:
-    return TelegramHandlers(
-        bot=SendingBot("1:token"),
-        service=ChatService(store=MemoryStore(), ttl_seconds=60),
-        renderer=make_renderer(),
-        keys=KeyMaker(b"s", 1),
-        bot_username="b",
-    )
+def _shaper() -> Shaper:
+    return Shaper(make_renderer())
 
 
 def test_keyboard_json_is_what_ptb_sends() -> None:
@@ -32,20 +23,20 @@ def test_keyboard_json_is_what_ptb_sends() -> None:
     expected = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
-    made = _handlers()._keyboard(rows)
+    made = _shaper().keyboard(rows)
     assert made is not None
     assert json.loads(made) == expected.to_dict()
-    assert _handlers()._keyboard(()) is None
+    assert _shaper().keyboard(()) is None
 
 
 def test_the_oldest_keyboard_is_dropped_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(handlers_module, "_KEYBOARDS_KEPT", 2)
-    handlers = _handlers()
-    made = [handlers._keyboard(((("x", f"a{turn}:x=1"),),)) for turn in range(1, 4)]
-    assert list(handlers._keyboards) == [((("x", "a2:x=1"),),), ((("x", "a3:x=1"),),)]
-    again = handlers._keyboard(((("x", "a1:x=1"),),))  # made afresh, the same JSON
+    monkeypatch.setattr(outgoing, "_KEYBOARDS_KEPT", 2)
+    shaper = _shaper()
+    made = [shaper.keyboard(((("x", f"a{turn}:x=1"),),)) for turn in range(1, 4)]
+    assert list(shaper._keyboards) == [((("x", "a2:x=1"),),), ((("x", "a3:x=1"),),)]
+    again = shaper.keyboard(((("x", "a1:x=1"),),))  # made afresh, the same JSON
     assert again == made[0]
-    assert len(handlers._keyboards) == 2
+    assert len(shaper._keyboards) == 2
 
 
 def test_the_renderer_keeps_caching_current_keyboards(monkeypatch: pytest.MonkeyPatch) -> None:

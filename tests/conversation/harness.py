@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bot.conversation import Event, Forget, Info, Restart, SetLanguage, Start, Text, decode_button
 from bot.conversation.events import Back
 from bot.i18n import Rendered, Renderer
-from bot.service import ChatService, Handled
+from bot.service import ChatService, Delivery, Handled
 from bot.storage import MemoryStore, StateStore
 from tests.conftest import TODAY, TTL_SECONDS
 
@@ -46,7 +46,7 @@ class Chat:
         self.update_id += 1
         self.log.append(f">>> {shown}")
         self.handled = await self.service.handle(
-            self.key, event, today=TODAY, update_id=self.update_id, hint=self.hint
+            self.key, event, Delivery(update_id=self.update_id, hint=self.hint), today=TODAY
         )
         self.last = [self.renderer.render(r, self.handled.lang) for r in self.handled.replies]
         for rendered in self.last:

@@ -13,7 +13,7 @@ import sys
 
 from bot.conversation import Answer, Step, decode, decode_button
 from bot.conversation.questions import question_for
-from bot.service import ChatService
+from bot.service import ChatService, Delivery
 from bot.storage import random_first_version
 from tests.conftest import TODAY
 from tests.redis_server import store_on
@@ -42,8 +42,8 @@ async def main(url: str, key: str, worker: int, tasks: int) -> None:
             handled = await service.handle(
                 key,
                 Answer(state.turn, field, ANSWERS[field]),
+                Delivery(update_id=(worker * 100 + i) * 100 + attempt),
                 today=TODAY,
-                update_id=(worker * 100 + i) * 100 + attempt,
             )
             buttons = [
                 decode_button(b.data) for r in handled.replies for row in r.buttons for b in row

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from bot.conversation import Answer, Event, Start, decode, decode_button
-from bot.service import ChatService, Handled
+from bot.service import ChatService, Delivery, Handled
 from bot.storage import MemoryStore, StateStore, random_first_version
 from bot.storage.base import decode_record
 from tests.conftest import TODAY
@@ -53,9 +53,8 @@ async def _interview(
             # As the Telegram adapter calls it: a write that landed although its answer was
             # lost (redis-py sends it again after a dropped connection, and meets its own
             # update id) is answered with the screen it made.
-            handled = await service.handle(
-                key, event, today=TODAY, update_id=next(ids), replay=True
-            )
+            delivery = Delivery(update_id=next(ids), replay=True)
+            handled = await service.handle(key, event, delivery, today=TODAY)
             if not handled.unavailable:
                 return handled
             retries += 1

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from bot.conversation import Answer, Forget, Info, SetLanguage, Start, decode
-from bot.service import ChatService
+from bot.service import ChatService, Delivery
 from bot.storage import (
     CasResult,
     KeyMaker,
@@ -48,7 +48,9 @@ class TestService:
         """Fifty tasks press the same answer at once: it is applied exactly once, and every
         press is answered with the one screen it led to (a double press shows it again)."""
         service = ChatService(store=store, ttl_seconds=600)
-        first = await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+        first = await service.handle(
+            "k", Start(payload="en-self"), Delivery(update_id=1), today=TODAY
+        )
         assert first.step == "q"
         state, _ = decode((await store.get("k")).data)
         assert state is not None
@@ -56,7 +58,7 @@ class TestService:
         results = await asyncio.gather(
             *(
                 ChatService(store=store, ttl_seconds=600).handle(
-                    "k", Answer(turn, "sex", "male"), today=TODAY, update_id=100 + i
+                    "k", Answer(turn, "sex", "male"), Delivery(update_id=100 + i), today=TODAY
                 )
                 for i in range(50)
             )
@@ -72,14 +74,14 @@ class TestService:
     async def test_duplicate_update_is_dropped(self, store: StateStore) -> None:
         """A redelivered update changes nothing and produces no reply."""
         service = ChatService(store=store, ttl_seconds=600)
-        await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1)
+        await service.handle("k", Start(payload="en-self"), Delivery(update_id=1), today=TODAY)
         state, _ = decode((await store.get("k")).data)
         assert state is not None
         once = await service.handle(
-            "k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2
+            "k", Answer(state.turn, "sex", "male"), Delivery(update_id=2), today=TODAY
         )
         again = await ChatService(store=store, ttl_seconds=600).handle(
-            "k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2
+            "k", Answer(state.turn, "sex", "male"), Delivery(update_id=2), today=TODAY
         )
         assert once.replies
         assert not again.replies
@@ -88,8 +90,12 @@ class TestService:
     async def test_forget_deletes_the_conversation(self, store: StateStore) -> None:
         """After /forget the store holds nothing for the conversation."""
         service = ChatService(store=store, ttl_seconds=600)
-        await service.handle("k", Start(payload="en-self"), today=TODAY, update_id=1, message_id=7)
-        forgotten = await service.handle("k", Forget(), today=TODAY, update_id=2, message_id=9)
+        await service.handle(
+            "k", Start(payload="en-self"), Delivery(update_id=1, message_id=7), today=TODAY
+        )
+        forgotten = await service.handle(
+            "k", Forget(), Delivery(update_id=2, message_id=9), today=TODAY
+        )
         assert forgotten.wipe
         assert forgotten.wipe_from == 7
         assert (await store.get("k")).data is None
@@ -99,18 +105,20 @@ class TestService:
         know is still found, at the cost of a second call; a known one costs one."""
         counted = _Counting(store)
         service = ChatService(store=counted, ttl_seconds=600)
-        await service.handle("k", Start(payload="uz-self"), today=TODAY, update_id=1)
+        await service.handle("k", Start(payload="uz-self"), Delivery(update_id=1), today=TODAY)
         assert counted.calls == ["compare_and_set"]
         state, _ = decode((await store.get("k")).data)
         assert state is not None
 
         counted.calls.clear()
-        await service.handle("k", Answer(state.turn, "sex", "male"), today=TODAY, update_id=2)
+        await service.handle(
+            "k", Answer(state.turn, "sex", "male"), Delivery(update_id=2), today=TODAY
+        )
         assert counted.calls == ["compare_and_set"]
 
         counted.calls.clear()  # a cached conversation, nothing changes: written again
-        helped = await service.handle("k", Info("help"), today=TODAY, update_id=20)
-        again = await service.handle("k", Info("help"), today=TODAY, update_id=20)
+        helped = await service.handle("k", Info("help"), Delivery(update_id=20), today=TODAY)
+        again = await service.handle("k", Info("help"), Delivery(update_id=20), today=TODAY)
         assert counted.calls == ["compare_and_set", "compare_and_set"]
         assert helped.replies
         assert again.replies == helped.replies  # a redelivery is answered again
@@ -121,7 +129,10 @@ class TestService:
         counted.calls.clear()
         other = ChatService(store=counted, ttl_seconds=600)  # another process, after a restart
         answered = await other.handle(
-            "k", Answer(state.turn, "age_band", "18_to_65"), today=TODAY, update_id=3, hint="ru"
+            "k",
+            Answer(state.turn, "age_band", "18_to_65"),
+            Delivery(update_id=3, hint="ru"),
+            today=TODAY,
         )
         assert counted.calls == ["compare_and_set", "compare_and_set"]
         assert answered.lang == "uz"  # what is stored, not the app's language
@@ -131,7 +142,7 @@ class TestService:
 
         counted.calls.clear()
         helped = await ChatService(store=counted, ttl_seconds=600).handle(
-            "k", Info("help"), today=TODAY, update_id=4, hint="ru"
+            "k", Info("help"), Delivery(update_id=4, hint="ru"), today=TODAY
         )
         assert counted.calls == ["get"]  # a no-op: the guess is checked by reading
         assert helped.lang == "uz"
@@ -176,13 +187,17 @@ class TestRedisOutage:
         store = store_on(server.url, ttl_seconds=600)
         service = ChatService(store=store, ttl_seconds=600)
         try:
-            await service.handle("k", Start(payload="ru-self"), today=TODAY, update_id=1)
+            await service.handle("k", Start(payload="ru-self"), Delivery(update_id=1), today=TODAY)
             server.stop()
-            down = await service.handle("k", SetLanguage("tg"), today=TODAY, update_id=2, hint="tg")
+            down = await service.handle(
+                "k", SetLanguage("tg"), Delivery(update_id=2, hint="tg"), today=TODAY
+            )
             assert down.unavailable
             assert down.lang == "tg"
             server.restart()
-            back = await service.handle("k", Start(payload="az-self"), today=TODAY, update_id=3)
+            back = await service.handle(
+                "k", Start(payload="az-self"), Delivery(update_id=3), today=TODAY
+            )
             assert not back.unavailable
             assert back.lang == "az"
         finally:
@@ -230,7 +245,7 @@ def test_two_processes_race_through_one_conversation(redis_url: str) -> None:
 async def _seed(url: str, key: str) -> None:
     store = store_on(url, ttl_seconds=600)
     await ChatService(store=store, ttl_seconds=600).handle(
-        key, Start(payload="en-self"), today=TODAY, update_id=1
+        key, Start(payload="en-self"), Delivery(update_id=1), today=TODAY
     )
     await store.close()
 
@@ -253,12 +268,17 @@ async def test_redis_keys_are_pseudonymous_have_ttl_and_vanish_after_forget(
         ("grounds", "family"),
         ("documents", "none"),
     ]
-    await service.handle(key, Start(payload="tg-self"), today=TODAY, update_id=1, message_id=5)
+    await service.handle(
+        key, Start(payload="tg-self"), Delivery(update_id=1, message_id=5), today=TODAY
+    )
     for i, (field, value) in enumerate(steps, start=2):
         state, _ = decode((await store.get(key)).data)
         assert state is not None
         await service.handle(
-            key, Answer(state.turn, field, value), today=TODAY, update_id=i, message_id=5 + i
+            key,
+            Answer(state.turn, field, value),
+            Delivery(update_id=i, message_id=5 + i),
+            today=TODAY,
         )
     ttls = all_keys_with_ttl(redis_url)
     assert list(ttls) == [key]
@@ -268,6 +288,6 @@ async def test_redis_keys_are_pseudonymous_have_ttl_and_vanish_after_forget(
     for secret_id in (str(chat_id), "424242"):
         assert secret_id not in key
         assert secret_id.encode() not in raw
-    await service.handle(key, Forget(), today=TODAY, update_id=50)
+    await service.handle(key, Forget(), Delivery(update_id=50), today=TODAY)
     assert all_keys_with_ttl(redis_url) == {}
     await store.close()

@@ -25,11 +25,11 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.adapters.telegram.handlers import TelegramHandlers
+from bot.adapters.telegram.endpoints import AnyApplication
+from bot.adapters.telegram.incoming import TelegramHandlers
 from bot.adapters.telegram.pace import PACE_PREFIX, BookPaceWithWrite, RedisPace
 from bot.adapters.telegram.sending import SendingBot
 from bot.adapters.telegram.throttle import Throttle
-from bot.adapters.telegram.webhook import AnyApplication
 from bot.compose import Parts, build_notices
 from bot.config import StartupError
 from bot.i18n import Renderer
@@ -132,6 +132,12 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
             ttl_seconds=parts.settings.session_ttl,
             on_change=parts.service.on_change,  # the counts, as on the unpaced service
         )
+    throttle = inner_limiter(bot.rate_limiter)
+    pace = throttle if isinstance(throttle, Throttle) else None
+    store = parts.store
+    if pace is not None and isinstance(store, RedisStore):
+        # Several processes may serve this bot: space each chat's messages across them.
+        pace.share(RedisPace(store.client, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX)))
     handlers = TelegramHandlers(
         bot=bot,
         service=service,
@@ -139,6 +145,7 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         keys=KeyMaker(key_secret, bot.id),
         bot_username=bot.username,
         notices=build_notices(parts, key_secret=key_secret, bot_id=bot.id),
+        pace=pace,
     )
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -146,15 +153,6 @@ async def prepare(application: AnyApplication, parts: Parts, *, key_secret: byte
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, handlers.on_message)
     )
     application.add_error_handler(log_error)
-    throttle = inner_limiter(bot.rate_limiter)
-    store = parts.store
-    if isinstance(throttle, Throttle):
-        handlers.on_forget = throttle.forget
-        if isinstance(store, RedisStore):
-            # Several processes may serve this bot: space each chat's messages across them.
-            throttle.share(
-                RedisPace(store.client, KeyMaker(key_secret, bot.id, prefix=PACE_PREFIX))
-            )
     # Menus and descriptions, all languages at once: 18 calls one after another would hold
     # the first answer back by 18 trips to Telegram.
     await asyncio.gather(

@@ -21,7 +21,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, InlineQueryHandler
 
-from bot.adapters.telegram.webhook import AnyApplication
+from bot.adapters.telegram.endpoints import AnyApplication
 from bot.conversation import Preset, make_payload, negotiate
 from bot.conversation.replies import N_
 from bot.conversation.screens import INFO, LANGUAGE_NAMES

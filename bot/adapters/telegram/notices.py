@@ -3,14 +3,13 @@ what became of it (a blocked bot or a deleted chat means the subscription goes).
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.adapters.telegram.app import build_application
+from bot.adapters.telegram.outgoing import keyboard_json
 from bot.adapters.telegram.sending import SendingBot
 from bot.compose import Parts, build_notices
 from bot.conversation.notice import notice_reply
@@ -35,14 +34,9 @@ class NoticeSender:
         before = (told.outcome, told.requirement_met, told.certainty)
         reply = notice_reply(before, finding, subscription.mode)
         rendered = self._renderer.render(reply, subscription.lang)
-        markup = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                for row in rendered.buttons
-            ]
-        )
+        markup = keyboard_json(rendered.buttons)
         try:
-            await self._bot.send_text(chat_id, rendered.text, json.dumps(markup.to_dict()))
+            await self._bot.send_text(chat_id, rendered.text, markup)
         except Forbidden:
             return Outcome.GONE
         except BadRequest as exc:

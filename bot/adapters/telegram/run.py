@@ -17,7 +17,8 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.adapters.telegram import inline
 from bot.adapters.telegram.app import ALLOWED_UPDATES, build_application, prepare
-from bot.adapters.telegram.webhook import MAX_CONNECTIONS, AnyApplication, WebhookServer
+from bot.adapters.telegram.endpoints import AnyApplication
+from bot.adapters.telegram.webhook import MAX_CONNECTIONS, WebhookServer
 from bot.compose import Parts
 from bot.config import StartupError
 from bot.metrics import conversations_kept
