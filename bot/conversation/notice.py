@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.conversation.codec import NAV_NOTIFY_NO, NAV_NOTIFY_YES, NOTICE_SHOW, NOTICE_STOP
-from bot.conversation.replies import N_, Button, Msg, Reply
+from bot.conversation.replies import N_, NN_, Button, Msg, Reply
 from bot.conversation.result import (
     CERTAINTY_TEXT,
     explanation,
@@ -35,10 +35,11 @@ NOTICE_DAYS = 180
 
 _OFFER = N_(
     "If the rules change and your answer changes with them, the bot will send you one"
-    " message.\nFor this it keeps, for {days} days: this chat, the answers you gave and your"
-    " language. Nothing else.\nYou can stop at any time: send /forget, or press the button in"
-    " that message."
+    " message.\nFor this it keeps, for {period}: this chat's address, the answers you gave and"
+    " your language. Nothing else.\nYou can stop at any time: send /forget, or press the"
+    " button in that message."
 )
+_DAYS = NN_("{n} day", "{n} days")
 _SUBSCRIBED = N_(
     "Done. If the answer changes, you will get one message here. To stop, send /forget."
 )
@@ -86,7 +87,7 @@ class NoticeRequest:
 def offer_reply() -> Reply:
     """What will be kept, for how long, how to stop; then yes or no."""
     return Reply(
-        (Msg.of(_OFFER, days=NOTICE_DAYS),),
+        (Msg.of(_OFFER, period=Msg.counted(_DAYS, NOTICE_DAYS)),),
         (
             (
                 Button(Msg(N_("Yes, tell me")), NAV_NOTIFY_YES),

@@ -116,7 +116,7 @@ _WOULD_NEED_DOCUMENT = N_(
 )
 
 _CERTAINTY = {
-    "high": N_("How certain: high. Several sources agree, including an official one."),
+    "high": N_("How certain: high. Several sources agree."),
     "medium": N_(
         "How certain: medium. This rests on one reliable source, or on several articles from one"
         " publication."

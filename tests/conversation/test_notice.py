@@ -36,8 +36,14 @@ def test_the_result_offers_notices_and_the_offer_says_what_is_kept() -> None:
     (reply,) = offer.replies
     (text,) = reply.parts
     assert isinstance(text, Msg)
-    assert dict(text.params) == {"days": NOTICE_DAYS}
-    assert "this chat, the answers you gave and your language" in text.id
+    period = dict(text.params)["period"]
+    assert isinstance(period, Msg)
+    assert (period.id, period.plural, dict(period.params)) == (
+        "{n} day",
+        "{n} days",
+        {"n": NOTICE_DAYS},
+    )
+    assert "this chat's address, the answers you gave and your language" in text.id
     assert [b.data for row in reply.buttons for b in row] == ["nav:notify_yes", "nav:notify_no"]
 
 
