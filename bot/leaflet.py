@@ -40,8 +40,9 @@ FONT = Path(fontpkg_noto_sans.ROOT) / "files" / "NotoSans[wdth,wght].ttf"
 _TITLE = N_("What does Decree (указ) No. 821 mean for you?")
 _WHAT = N_(
     "This Telegram bot answers, after a few questions with buttons, whether the decree asks"
-    " you or your relative for a military document for a residence permit (ВНЖ) or Russian"
-    " citizenship, and which documents would do."
+    " you or your relative for a document about military service in Russia, or about"
+    " unfitness for it, for a residence permit (ВНЖ) or Russian citizenship, and which"
+    " documents would do."
 )
 _SCAN = N_("Scan the code with your phone's camera, or find {bot} in Telegram.")
 _FREE = N_("Free; it never asks for your name, documents or money.")

@@ -21,6 +21,8 @@ from bot.conversation.result import (
     footer_parts,
     headline,
     result_buttons,
+    share_close,
+    share_note,
     why_reply,
 )
 from bot.conversation.state import Mode, State
@@ -118,17 +120,17 @@ def branching_why(judged: Possibilities, state: State) -> Reply:
 
 
 def branching_share(judged: Possibilities, state: State) -> tuple[Reply, Reply]:
-    """A note, then the same short form to forward: no personal data, neutral words."""
+    """A note, then the same short form to forward: no personal data, neutral words, and the
+    same closing lines as the ordinary share (the caveat only if it holds in every case)."""
+    shared = Finding.model_validate(
+        {**judged.finding.model_dump(), "caveats": _shared_caveats(judged)}
+    )
     parts: list[Msg | str] = [
         Msg.of(N_("Decree (указ) No. 821 of {decree_date}."), decree_date=DECREE_DATE),
         *_summary(judged, state, Mode.NGO),
-        Msg(N_("This is information, not legal advice.")),
-        Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")),
+        *share_close(shared),
     ]
-    note = Reply(
-        (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
-    )
-    return note, Reply(tuple(parts), standalone=True)
+    return share_note(), Reply(tuple(parts), standalone=True)
 
 
 def _summary(judged: Possibilities, state: State, mode: Mode) -> list[Msg]:

@@ -263,7 +263,8 @@ def _question(state: State, today: date, *, edit: bool) -> Reply:
         accepted = [d.value for d in _judged(state, today).finding.accepted_documents]
         always = {Document.FOREIGN_MILITARY_DOCUMENT.value, "none"}
         options = tuple(o for o in options if o.value in accepted or o.value in always)
-        names = Bullets(tuple(Msg(DOCUMENT_TEXT[value]) for value in accepted))
+        # The list in the buttons' order: a reader matches them by position (R2-15).
+        names = Bullets(tuple(Msg(DOCUMENT_TEXT[o.value]) for o in options if o.value in accepted))
         parts = [Msg.of(question.text[mode], documents=names)]
     if question.hint:
         parts.append(Msg(question.hint))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.conversation.codec import NAV_NOTIFY_NO, NAV_NOTIFY_YES, NOTICE_SHOW, NOTICE_STOP
-from bot.conversation.replies import N_, Button, Msg, Reply
+from bot.conversation.replies import N_, NN_, Button, Msg, Reply
 from bot.conversation.result import (
     CERTAINTY_TEXT,
     explanation,
@@ -35,10 +35,11 @@ NOTICE_DAYS = 180
 
 _OFFER = N_(
     "If the rules change and your answer changes with them, the bot will send you one"
-    " message.\nFor this it keeps, for {days} days: this chat, the answers you gave and your"
-    " language. Nothing else.\nYou can stop at any time: send /forget, or press the button in"
-    " that message."
+    " message.\nFor this it keeps, for {period}: this chat's address, the answers you gave and"
+    " your language. Nothing else.\nYou can stop at any time: send /forget, or press the"
+    " button in that message."
 )
+_DAYS = NN_("{n} day", "{n} days")
 _SUBSCRIBED = N_(
     "Done. If the answer changes, you will get one message here. To stop, send /forget."
 )
@@ -49,6 +50,12 @@ _STOPPED = N_(
 _CHANGED = N_("The answer to your question has changed.")
 _BEFORE = N_("Before: {answer}")
 _NOW = N_("Now: {answer}")
+_SAME_ANSWER = N_("The answer is the same, but how certain it is has changed.")
+_LEVEL = {
+    Certainty.HIGH: N_("high certainty"),
+    Certainty.MEDIUM: N_("medium certainty"),
+    Certainty.LOW: N_("low certainty"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ class NoticeRequest:
 def offer_reply() -> Reply:
     """What will be kept, for how long, how to stop; then yes or no."""
     return Reply(
-        (Msg.of(_OFFER, days=NOTICE_DAYS),),
+        (Msg.of(_OFFER, period=Msg.counted(_DAYS, NOTICE_DAYS)),),
         (
             (
                 Button(Msg(N_("Yes, tell me")), NAV_NOTIFY_YES),
@@ -107,16 +114,21 @@ def notice_reply(
 ) -> Reply:
     """The notice: that the answer changed, before and now, why and how sure; then the full
     answer or stop."""
-    parts = [
-        Msg(_CHANGED),
-        Msg.of(_BEFORE, answer=Msg(status_line(*before, mode))),
-        Msg.of(
-            _NOW,
-            answer=Msg(
-                status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
-            ),
-        ),
-    ]
+    was = status_line(*before, mode)
+    now = status_line(finding.outcome, finding.requirement_met, finding.certainty, mode)
+    if was != now:
+        parts = [
+            Msg(_CHANGED),
+            Msg.of(_BEFORE, answer=Msg(was)),
+            Msg.of(_NOW, answer=Msg(now)),
+        ]
+    else:  # only the certainty moved: two equal headlines would say nothing changed
+        parts = [
+            Msg(now),
+            Msg(_SAME_ANSWER),
+            Msg.of(_BEFORE, answer=Msg(_LEVEL[before[2]])),
+            Msg.of(_NOW, answer=Msg(_LEVEL[finding.certainty])),
+        ]
     parts += explanation(finding)
     parts.append(Msg(CERTAINTY_TEXT[finding.certainty.value]))
     parts += key_caveat(finding)  # e.g. the sources have not been checked for a long time

@@ -34,6 +34,8 @@ __all__ = [
     "key_caveat",
     "result_buttons",
     "result_reply",
+    "share_close",
+    "share_note",
     "share_replies",
     "status_line",
     "why_reply",
@@ -114,7 +116,7 @@ _WOULD_NEED_DOCUMENT = N_(
 )
 
 _CERTAINTY = {
-    "high": N_("How certain: high. Several sources agree, including an official one."),
+    "high": N_("How certain: high. Several sources agree."),
     "medium": N_(
         "How certain: medium. This rests on one reliable source, or on several articles from one"
         " publication."
@@ -320,15 +322,27 @@ def share_replies(finding: Finding, application: str | list[str] | None) -> tupl
     ]
     if finding.outcome is Outcome.AFFECTED:
         parts += _documents(finding, application)
-    parts.append(Msg(_CERTAINTY[finding.certainty.value]))
-    parts += key_caveat(finding)
-    parts.append(Msg(N_("This is information, not legal advice.")))
-    parts.append(_as_of())
-    parts.append(Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")))
-    note = Reply(
+    return share_note(), Reply((*parts, *share_close(finding)), standalone=True)
+
+
+def share_note() -> Reply:
+    """The line before a text to forward."""
+    return Reply(
         (Msg(N_("Forward the next message to anyone it may help. It contains no personal data.")),)
     )
-    return note, Reply(tuple(parts), standalone=True)
+
+
+def share_close(finding: Finding) -> list[Msg]:
+    """The end of every text to forward: the certainty, the key caveat, "not legal advice",
+    both dates and the bot's link. A forwarded answer is read without the bot around it, so
+    none of these may be left out (a relative would take it as firmer than it is)."""
+    return [
+        Msg(_CERTAINTY[finding.certainty.value]),
+        *key_caveat(finding),
+        Msg(N_("This is information, not legal advice.")),
+        _as_of(),
+        Msg.of(N_("Check your own case, in your language: {link}"), link=Ext("bot_link")),
+    ]
 
 
 #: The same texts for the result with branches (`branches.py`), said the same way.

@@ -154,7 +154,8 @@ DOCUMENT_TEXT: dict[str, str] = {
     ),
     "discharge_extract": N_(
         "an extract from the order of discharge from military service in Russia's armed forces"
-        " or МЧС (выписка из приказа об увольнении с военной службы)"
+        " or МЧС, on reaching the age limit, at the end of service or on health grounds"
+        " (выписка из приказа об увольнении с военной службы)"
     ),
     "unfitness_decision": N_(
         "a decision of a Russian selection point or военкомат that the man is unfit for military"

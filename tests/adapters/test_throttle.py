@@ -15,6 +15,7 @@ from telegram.error import NetworkError, RetryAfter
 
 from bot.adapters.telegram.pace import (
     PACE_PREFIX,
+    PACE_SCRIPT,
     BookPaceWithWrite,
     RedisPace,
     book_pace_with_write,
@@ -22,6 +23,7 @@ from bot.adapters.telegram.pace import (
 from bot.adapters.telegram.throttle import Throttle
 from bot.conversation import Reply
 from bot.service import WRITING_REPLIES
+from bot.storage.redis import CAS_SCRIPT
 from bot.storage import CasResult, CasStatus, KeyMaker, Snapshot, StoreUnavailable
 from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for, store_on
 
@@ -156,6 +158,28 @@ async def test_typed_text_books_its_pace_with_the_write(redis_url: str) -> None:
         with book_pace_with_write(), _writing(Reply(("typed",))):  # the pace is busy
             await paced.compare_and_set(key, expected=3, data=b"d", update_id=4)
         assert await pace.book(7, 1.1) > 0.9
+    await paced.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("cached", ["cas", "pace"])
+async def test_a_paced_write_after_half_a_script_flush_runs_each_script_once(
+    redis_url: str, cached: str
+) -> None:
+    """When Redis knows one of the two scripts (another process loaded it after a restart),
+    only the other is sent again: the write lands once and is not answered DUPLICATE."""
+    store = store_on(redis_url, ttl_seconds=600)
+    paced = BookPaceWithWrite(store)
+    key = KeyMaker(b"pace test secret", 42).for_chat(8)
+    with redis.Redis.from_url(redis_url) as admin:
+        admin.delete(key, KEYS.for_chat(8))
+        admin.script_flush()
+        admin.script_load(CAS_SCRIPT if cached == "cas" else PACE_SCRIPT)
+        with book_pace_with_write(), _writing(Reply(("typed",))):
+            written = await paced.compare_and_set(key, expected=0, data=b"a", update_id=5)
+        assert written.status is CasStatus.OK
+        assert written.snapshot.data == b"a"
+        assert 0 < all_keys_with_ttl(redis_url)[KEYS.for_chat(8)] <= 1100
     await paced.close()
 
 

@@ -36,8 +36,14 @@ def test_the_result_offers_notices_and_the_offer_says_what_is_kept() -> None:
     (reply,) = offer.replies
     (text,) = reply.parts
     assert isinstance(text, Msg)
-    assert dict(text.params) == {"days": NOTICE_DAYS}
-    assert "this chat, the answers you gave and your language" in text.id
+    period = dict(text.params)["period"]
+    assert isinstance(period, Msg)
+    assert (period.id, period.plural, dict(period.params)) == (
+        "{n} day",
+        "{n} days",
+        {"n": NOTICE_DAYS},
+    )
+    assert "this chat's address, the answers you gave and your language" in text.id
     assert [b.data for row in reply.buttons for b in row] == ["nav:notify_yes", "nav:notify_no"]
 
 
@@ -89,3 +95,19 @@ def test_the_notice_says_before_and_now() -> None:
         "Now: {answer}",
     ]
     assert [b.data for row in reply.buttons for b in row] == ["ntc:show", "ntc:stop"]
+
+
+def test_a_notice_where_only_the_certainty_moved_says_so() -> None:
+    """Two equal headlines would read as "nothing changed": the notice names the certainty
+    before and now instead."""
+    finding = decide(facts_of(_at_result()), on=TODAY)
+    before = next(c for c in Certainty if c is not finding.certainty)
+    reply = notice_reply((finding.outcome, finding.requirement_met, before), finding, Mode.SELF)
+    parts = [p for p in reply.parts if isinstance(p, Msg)]
+    assert [p.id for p in parts[1:4]] == [
+        "The answer is the same, but how certain it is has changed.",
+        "Before: {answer}",
+        "Now: {answer}",
+    ]
+    levels = [dict(p.params)["answer"] for p in parts[2:4]]
+    assert [lv.id for lv in levels] == [f"{before} certainty", f"{finding.certainty} certainty"]  # type: ignore[union-attr]

@@ -8,7 +8,8 @@ from bot.conversation import LANGUAGES, Answer, Nav, Start, State, Step, transit
 from bot.conversation.branches import _DEPENDS, _SETTLE, _WHATEVER, MAX_LINES
 from bot.conversation.questions import DONT_KNOW, UNKNOWN
 from bot.conversation.replies import Msg, Reply
-from bot.conversation.texts import REASON_TEXT
+from bot.conversation.result import CERTAINTY_TEXT
+from bot.conversation.texts import CAVEAT_TEXT, DOCUMENT_TEXT, REASON_TEXT
 from bot.i18n import Renderer
 from tests.conftest import TODAY
 
@@ -194,3 +195,47 @@ def test_texts_quote_the_button_as_it_reads(lang: str, renderer: Renderer) -> No
     assert len(quoting) == 3
     for message in quoting:
         assert f"«{label}»" in renderer.gettext(message, lang)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [*MAN, ("citizenship", "UZ"), ("application", "citizenship"), ("grounds", "family"),
+         ("documents", UNKNOWN)],
+        [*MAN, ("citizenship", "TJ"), ("application", UNKNOWN), ("grounds", "long_residence"),
+         ("documents", "unfitness_decision")],
+    ],
+)  # fmt: skip
+def test_a_shared_result_keeps_its_certainty_caveat_and_dates(
+    answers: list[tuple[str, str]],
+) -> None:
+    """Forwarded, a result with unknown answers ends as the ordinary share does: how certain
+    it is, the caveat that holds in every case, "not legal advice" and both dates."""
+    state, screen = _result("en-relative", answers)
+    note, text = transition(state, Nav("share"), today=TODAY).replies
+    shared = _ids(text)
+    assert note.parts[0].id.startswith("Forward the next message")  # type: ignore[union-attr]
+    assert sum(i in CERTAINTY_TEXT.values() for i in shared) == 1
+    assert [i for i in _ids(screen) if i in CERTAINTY_TEXT.values()] == [
+        i for i in shared if i in CERTAINTY_TEXT.values()
+    ]
+    assert any(i.startswith("Information as of {date}") for i in shared)
+    assert "This is information, not legal advice." in shared
+    if "unfitness_decision" in dict(answers).values():
+        assert CAVEAT_TEXT["unfitness_via_selection_point"] in shared
+
+
+@pytest.mark.parametrize("application", ["citizenship", "residence_permit"])
+def test_the_documents_list_is_in_the_buttons_order(application: str) -> None:
+    """A reader with little Russian matches the list and the buttons by position (R2-15)."""
+    _, replies = _play(
+        "en-relative",
+        [*MAN, ("citizenship", "TJ"), ("application", application), ("grounds", "family")],
+    )
+    question = replies[-1]
+    listed = dict(question.parts[0].params)["documents"]  # type: ignore[union-attr]
+    by_text = {text: value for value, text in DOCUMENT_TEXT.items()}
+    in_list = [by_text[m.id] for m in listed.items]
+    pressed = [d.rsplit("=", 1)[1] for d in _answer_data((question,))]
+    assert in_list == [v for v in pressed if v in in_list]
+    assert len(in_list) >= 3

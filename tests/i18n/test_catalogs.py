@@ -15,15 +15,20 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot import catalog_stats
-from bot.conversation import texts
+from bot.conversation import texts, transition
+from bot.conversation.events import Restore
+from bot.conversation.machine import facts_of
+from bot.conversation.notice import notice_reply, offer_reply
 from bot.conversation.questions import QUESTIONS
-from bot.conversation.replies import Button, Msg
+from bot.conversation.replies import Button, Msg, Reply
+from bot.conversation.result import result_buttons
 from bot.conversation.screens import language_picker, mode_picker, nav_row
-from bot.conversation.state import LANGUAGES
+from bot.conversation.state import LANGUAGES, Mode
 from bot.i18n import CatalogMissingError, Renderer, load_catalogs
 from bot.messages import COMMANDS, DESCRIPTION, OPEN_PRIVATE_CHAT, SHORT_DESCRIPTION
-from rules import CAVEATS, REASONS, SOURCES
+from rules import CAVEATS, REASONS, SOURCES, Certainty, Outcome, decide
 from rules.facts import Document
+from tests.conftest import TODAY
 from tests.conversation.golden import run_persona
 from tests.conversation.personas import PERSONAS
 from tests.i18n import (
@@ -342,7 +347,26 @@ def _static_rows() -> list[tuple[Button, ...]]:
     ]
     rows += [*mode_picker().buttons, nav_row(), *language_picker().buttons]
     rows += [(Button(Msg(OPEN_PRIVATE_CHAT), ""),)]
+    rows += [*result_buttons(), *offer_reply().buttons, *_a_notice().buttons]
     return rows
+
+
+def _a_notice() -> Reply:
+    """A notice as `decree-bot notify` sends it (its buttons are the same for every answer)."""
+    shown = transition(None, Restore(dict(_NOTICE_ANSWERS), "ru", "self"), today=TODAY)
+    assert shown.state is not None
+    finding = decide(facts_of(shown.state), on=TODAY)
+    return notice_reply((Outcome.NOT_AFFECTED, None, Certainty.HIGH), finding, Mode.SELF)
+
+
+_NOTICE_ANSWERS = {
+    "sex": "male",
+    "age_band": "18_to_65",
+    "citizenship": "TJ",
+    "application": "residence_permit",
+    "grounds": "long_residence",
+    "documents": "none",
+}
 
 
 async def _shown_rows(lang: str, renderer: Renderer) -> set[tuple[str, ...]]:

@@ -163,19 +163,30 @@ class BookPaceWithWrite:
         pace_key = PACE_PREFIX + tag
         args, read = store.cas_command(key, expected=expected, data=data, update_id=update_id)
         async with unavailable_as_store_errors():
-            for _ in range(2):  # again after NOSCRIPT (Redis restarted, scripts flushed)
-                async with self._client.pipeline(transaction=False) as pipe:
-                    pipe.evalsha(store.cas_sha, 1, key, *args)
-                    pipe.evalsha(self._pace.sha, 1, pace_key, self._interval_ms)
-                    written, waited = await pipe.execute(raise_on_error=False)
-                if not any(isinstance(r, redis_errors.NoScriptError) for r in (written, waited)):
-                    break
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.evalsha(store.cas_sha, 1, key, *args)
+                pipe.evalsha(self._pace.sha, 1, pace_key, self._interval_ms)
+                written, waited = await pipe.execute(raise_on_error=False)
+            # After NOSCRIPT (Redis restarted, scripts flushed) run again only the script
+            # that did not run: the other one has landed, and a second CAS of the same
+            # update would answer DUPLICATE for its own write.
+            if isinstance(written, redis_errors.NoScriptError):
                 await self._client.script_load(CAS_SCRIPT)
+                written = await self._run(store.cas_sha, key, *args)
+            if isinstance(waited, redis_errors.NoScriptError):
                 await self._client.script_load(PACE_SCRIPT)
+                waited = await self._run(self._pace.sha, pace_key, self._interval_ms)
             result = read(written)
         if waited == 0:
             _PREBOOKED.put(pace_key)
         return result
+
+    async def _run(self, sha: str, key: str, *args: Any) -> Any:
+        """One script by SHA, its error returned in place of its reply (as in the pipeline)."""
+        try:
+            return await self._client.evalsha(sha, 1, key, *args)
+        except redis_errors.ResponseError as exc:
+            return exc
 
     async def delete(self, key: str) -> None:
         await self._store.delete(key)
