@@ -145,6 +145,19 @@ def test_compose_runs_the_bot_after_a_healthy_redis_without_persistence() -> Non
     assert "ports" not in redis, "Redis must not be published on the host"
 
 
+def test_compose_notify_profile_runs_notices_once_beside_the_bot() -> None:
+    """Issue 15: `docker compose --profile notify run --rm notify [--dry-run]` runs
+    `decree-bot notify` on the bot's Redis, only when asked, and does not restart."""
+    services = _compose()["services"]
+    notify, bot = services["notify"], services["bot"]
+    assert notify["profiles"] == ["notify"]
+    assert "profiles" not in bot
+    assert notify["entrypoint"] == ["decree-bot", "notify"]  # run's arguments are its flags
+    assert notify["environment"]["DECREEBOT_REDIS_URL"] == bot["environment"]["DECREEBOT_REDIS_URL"]
+    assert notify["restart"] == "no"
+    assert "ports" not in notify
+
+
 def test_compose_hardens_both_services() -> None:
     """SECURITY.md, L8: Redis asks for a password on an internal network; both services are
     capped in memory, processes and files, log with rotation, and run read-only without

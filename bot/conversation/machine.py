@@ -322,7 +322,11 @@ def _on_answer(state: State, event: Answer, today: date) -> Transition:
     )
     if not current:
         if state.answers.get(event.field) == value:
-            return Transition(state, ())  # a double press of the answer already taken
+            # The answer already taken, pressed again. Right after it was taken, its screen
+            # may never have arrived (the store failed after the write): show it in place of
+            # the pressed message; if it did arrive, the edit changes nothing.
+            again = screen(state, today) if event.turn + 1 == state.turn else None
+            return Transition(state, () if again is None else (again,))
         return _stale(state, today)
     if event.value == UNKNOWN and not (asking and _offers_unknown(state, asking)):
         return _stale(state, today)  # not offered here: a forged press

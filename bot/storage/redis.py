@@ -25,6 +25,7 @@ from typing import Any, TypeAlias
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.connection import Connection, ConnectionPool, SSLConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
 
 from bot.storage.base import (
@@ -148,6 +149,7 @@ WAIT_MS = 100
 #: confirming writes, and how long a master found alone is then trusted without asking.
 FAILOVER_SECONDS = 2.0
 ALONE_SECONDS = 10.0
+TAKEOVER_SECONDS = 10.0
 _ATTEMPTS = 4  # a first try, a master that moved, NOSCRIPT on the new one, and once more
 
 _STATUS = {1: CasStatus.OK, 2: CasStatus.CONFLICT, 3: CasStatus.DUPLICATE}
@@ -316,20 +318,27 @@ class RedisStore:
             if not await self._master_moved(before or pool.master_address):
                 return reply
             logger.warning("redis: the master moved; writing again on the new one")
-            await pool.disconnect()  # in-use connections too: none may stay on the old one
+            # None may stay on the old master: the idle ones go now, those other tasks
+            # are using go when released (cutting them mid-command breaks redis-py).
+            await pool.disconnect(inuse_connections=False)
+            await pool.update_active_connections_for_reconnect()  # type: ignore[no-untyped-call]
         raise StoreUnavailable("redis unavailable (the master keeps moving)")
 
     async def _master_moved(self, used: object) -> bool:
         """Whether the Sentinels name another master than `used`. A promotion is reported a
-        second or so after the promoted replica stops confirming writes, first by the
-        Sentinel that made it, then by the others, so all are asked, again and again for up
-        to ``FAILOVER_SECONDS``; then the pool's own choice is given as long to agree. After
-        no move, for ``ALONE_SECONDS``, a master without replicas is taken as it is (no
-        replica in sync: no failover can come)."""
+        second or so after the promoted replica stops confirming writes (more on a loaded
+        machine), first by the Sentinel that made it, then by the others, so all are asked,
+        again and again for up to ``FAILOVER_SECONDS``; then the pool's own choice is given
+        as long to agree. A replica that already answers as a master means a failover is
+        under way: then the Sentinels are given up to ``TAKEOVER_SECONDS`` to name it, and
+        if they do not, the store is unavailable (the write on `used` would be lost with
+        it). After no move, for ``ALONE_SECONDS``, a master without replicas is taken as it
+        is (no replica in sync: no failover can come)."""
         pool = self._sentinel
         assert pool is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (0.0 if loop.time() < self._alone_until else FAILOVER_SECONDS)
+        taken_over = False
         while True:
             if await self._another_master_named(used):
                 settled = loop.time() + FAILOVER_SECONDS
@@ -338,9 +347,14 @@ class RedisStore:
                         break
                     await asyncio.sleep(0.1)
                 return True
+            if not taken_over and await self._replica_took_over():
+                taken_over = True
+                deadline = loop.time() + TAKEOVER_SECONDS
             if loop.time() >= deadline:
                 break
             await asyncio.sleep(0.1)
+        if taken_over:
+            raise StoreUnavailable("redis unavailable (a replica took over, not yet announced)")
         if loop.time() >= self._alone_until:
             logger.warning("redis: no replica confirms writes; the master has them alone")
         self._alone_until = loop.time() + ALONE_SECONDS
@@ -357,6 +371,31 @@ class RedisStore:
             except redis_errors.RedisError:
                 continue
             if (state["ip"], state["port"]) != used:
+                return True
+        return False
+
+    async def _replica_took_over(self) -> bool:
+        """Whether a replica the Sentinels list already answers ``ROLE`` as a master: a
+        failover under way. Sentinels announce it only when it ends, seconds later on a
+        loaded machine, and the old master takes writes until then; they are lost with it."""
+        pool = self._sentinel
+        assert pool is not None
+        options = {k: v for k, v in pool.connection_kwargs.items() if k != "connection_pool"}
+        ssl = issubclass(pool.connection_class, SSLConnection)
+        for host, port in await pool.sentinel_manager.discover_slaves(pool.service_name):
+            node = Redis.from_pool(
+                ConnectionPool(
+                    connection_class=SSLConnection if ssl else Connection,
+                    **{**options, "host": host, "port": int(port)},
+                )
+            )
+            try:
+                role = await node.role()
+            except redis_errors.RedisError:
+                continue
+            finally:
+                await node.aclose()
+            if role and role[0] in (b"master", "master"):
                 return True
         return False
 

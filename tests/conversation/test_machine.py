@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -187,14 +189,23 @@ class TestNavigation:
         assert stale.state == restarted.state
         assert stale.replies[0].parts[0].id.startswith("This question has changed")  # type: ignore[union-attr]
 
-    def test_double_press_of_the_same_answer_is_silent(self) -> None:
-        """Pressing the already-taken answer again changes nothing and says nothing."""
+    def test_double_press_of_the_same_answer_shows_its_screen_again(self) -> None:
+        """Pressing the answer just taken again changes nothing and shows the screen that
+        answer led to, in place of the pressed message (the first may never have arrived);
+        an older press of a taken answer says nothing."""
         state = _started()
         first = transition(state, Answer(state.turn, "sex", "male"), today=TODAY)
         assert first.state is not None
         again = transition(first.state, Answer(state.turn, "sex", "male"), today=TODAY)
         assert again.state == first.state
-        assert again.replies == ()
+        assert again.replies == (replace(first.replies[-1], edit=True),)
+        second = transition(
+            first.state, Answer(first.state.turn, "age_band", "18_to_65"), today=TODAY
+        )
+        assert second.state is not None
+        older = transition(second.state, Answer(state.turn, "sex", "male"), today=TODAY)
+        assert older.state == second.state
+        assert older.replies == ()
 
     def test_language_change_keeps_answers(self) -> None:
         """/language and a new choice re-render the current question, answers intact."""
