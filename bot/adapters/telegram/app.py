@@ -64,7 +64,7 @@ MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en"
 #: Updates processed at once; the store keeps each conversation consistent regardless. In a
 #: surge most of them only wait for Telegram's pace (a sleeping coroutine costs little), and a
 #: press must not queue behind them for its answer: the spinner stops at once (issue 18).
-CONCURRENT_UPDATES = 4096
+CONCURRENT_UPDATES = 512
 #: Connections to the Bot API for calls (PTB's default).
 REQUEST_POOL = 256
 
