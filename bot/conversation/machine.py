@@ -37,6 +37,7 @@ from bot.conversation.events import (
 from bot.conversation.notice import (
     NoticeRequest,
     declined_reply,
+    kept_for_notices,
     offer_reply,
     stopped_reply,
     subscribed_reply,
@@ -143,7 +144,12 @@ def transition(
     if isinstance(event, Forget):
         return Transition(None, (Reply((Msg(_FORGOTTEN),)),), wipe=True)
     if isinstance(event, Info):
-        return Transition(state, (Reply((INFO[event.topic],)),))
+        told = (
+            (INFO[event.topic], kept_for_notices())
+            if event.topic == "privacy"
+            else (INFO[event.topic],)
+        )
+        return Transition(state, (Reply(told),))
     if isinstance(event, Start):
         return _start(state, event, today=today)
     if isinstance(event, StopNotices):

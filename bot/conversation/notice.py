@@ -24,6 +24,7 @@ __all__ = [
     "NOTICE_DAYS",
     "NoticeRequest",
     "declined_reply",
+    "kept_for_notices",
     "notice_reply",
     "offer_reply",
     "stopped_reply",
@@ -40,6 +41,10 @@ _OFFER = N_(
     " button in that message."
 )
 _DAYS = NN_("{n} day", "{n} days")
+_KEPT_FOR_NOTICES = N_(
+    "If you asked to be told when your answer changes, the bot also keeps, for {period}: this"
+    " chat's address (encrypted), your answers and your language. /forget deletes them too."
+)
 _SUBSCRIBED = N_(
     "Done. If the answer changes, you will get one message here. To stop, send /forget."
 )
@@ -95,6 +100,11 @@ def offer_reply() -> Reply:
             ),
         ),
     )
+
+
+def kept_for_notices() -> Msg:
+    """What /privacy adds for those who subscribed: the notices keep more, and for longer."""
+    return Msg.of(_KEPT_FOR_NOTICES, period=Msg.counted(_DAYS, NOTICE_DAYS))
 
 
 def subscribed_reply() -> Reply:

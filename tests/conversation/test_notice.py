@@ -4,7 +4,7 @@ only "yes" asks to keep it, and a notice's buttons show the answer again or stop
 from __future__ import annotations
 
 from bot.conversation import Nav, Start, State, Step, decode_button, transition
-from bot.conversation.events import Restore, ShowNotice, StopNotices
+from bot.conversation.events import Info, Restore, ShowNotice, StopNotices
 from bot.conversation.machine import facts_of
 from bot.conversation.notice import NOTICE_DAYS, notice_reply
 from bot.conversation.replies import Msg
@@ -111,3 +111,14 @@ def test_a_notice_where_only_the_certainty_moved_says_so() -> None:
     ]
     levels = [dict(p.params)["answer"] for p in parts[2:4]]
     assert [lv.id for lv in levels] == [f"{before} certainty", f"{finding.certainty} certainty"]  # type: ignore[union-attr]
+
+
+def test_privacy_says_what_notices_keep_and_for_how_long() -> None:
+    """/privacy tells a subscriber the longer keeping too: its 180 days and what /forget ends."""
+    (reply,) = transition(None, Info("privacy"), today=TODAY).replies
+    added = reply.parts[-1]
+    assert isinstance(added, Msg)
+    assert "this chat's address (encrypted), your answers and your language" in added.id
+    period = dict(added.params)["period"]
+    assert isinstance(period, Msg)
+    assert dict(period.params) == {"n": NOTICE_DAYS}
