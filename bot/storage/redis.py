@@ -25,7 +25,6 @@ from typing import Any, TypeAlias
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.connection import Connection, ConnectionPool, SSLConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
 
 from bot.storage.base import (
@@ -329,75 +328,56 @@ class RedisStore:
         second or so after the promoted replica stops confirming writes (more on a loaded
         machine), first by the Sentinel that made it, then by the others, so all are asked,
         again and again for up to ``FAILOVER_SECONDS``; then the pool's own choice is given
-        as long to agree. A replica that already answers as a master means a failover is
-        under way: then the Sentinels are given up to ``TAKEOVER_SECONDS`` to name it, and
-        if they do not, the store is unavailable (the write on `used` would be lost with
-        it). After no move, for ``ALONE_SECONDS``, a master without replicas is taken as it
-        is (no replica in sync: no failover can come)."""
+        as long to agree. A Sentinel in the middle of a failover (its flag
+        ``failover_in_progress``) means the promotion is under way: then the Sentinels are
+        given up to ``TAKEOVER_SECONDS`` to name the new master, and if they do not, the store
+        is unavailable (the write on `used` would be lost with it). After no move, for
+        ``ALONE_SECONDS``, a master without replicas is taken as it is (no replica in sync:
+        no failover can come)."""
         pool = self._sentinel
         assert pool is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (0.0 if loop.time() < self._alone_until else FAILOVER_SECONDS)
-        taken_over = False
+        failing = False
         while True:
-            if await self._another_master_named(used):
+            moved, failing_over = await self._sentinels_say(used)
+            if moved:
                 settled = loop.time() + FAILOVER_SECONDS
                 while loop.time() < settled:
                     if await pool.get_master_address() != used:  # type: ignore[no-untyped-call]
                         break
                     await asyncio.sleep(0.1)
                 return True
-            if not taken_over and await self._replica_took_over():
-                taken_over = True
+            if failing_over and not failing:
+                logger.warning("redis: a failover is under way; waiting for the new master")
+                failing = True
                 deadline = loop.time() + TAKEOVER_SECONDS
             if loop.time() >= deadline:
                 break
             await asyncio.sleep(0.1)
-        if taken_over:
-            raise StoreUnavailable("redis unavailable (a replica took over, not yet announced)")
+        if failing:
+            raise StoreUnavailable("redis unavailable (a failover under way, not yet announced)")
         if loop.time() >= self._alone_until:
             logger.warning("redis: no replica confirms writes; the master has them alone")
         self._alone_until = loop.time() + ALONE_SECONDS
         return False
 
-    async def _another_master_named(self, used: object) -> bool:
+    async def _sentinels_say(self, used: object) -> tuple[bool, bool]:
         """Whether any Sentinel names a master other than `used` (one that cannot be reached
-        names none)."""
+        names none), and whether any is in the middle of a failover of this service."""
         pool = self._sentinel
         assert pool is not None
+        moved = failing_over = False
         for sentinel in pool.sentinel_manager.sentinels:
             try:
                 state = await sentinel.sentinel_master(pool.service_name)
             except redis_errors.RedisError:
                 continue
-            if (state["ip"], state["port"]) != used:
-                return True
-        return False
-
-    async def _replica_took_over(self) -> bool:
-        """Whether a replica the Sentinels list already answers ``ROLE`` as a master: a
-        failover under way. Sentinels announce it only when it ends, seconds later on a
-        loaded machine, and the old master takes writes until then; they are lost with it."""
-        pool = self._sentinel
-        assert pool is not None
-        options = {k: v for k, v in pool.connection_kwargs.items() if k != "connection_pool"}
-        ssl = issubclass(pool.connection_class, SSLConnection)
-        for host, port in await pool.sentinel_manager.discover_slaves(pool.service_name):
-            node = Redis.from_pool(
-                ConnectionPool(
-                    connection_class=SSLConnection if ssl else Connection,
-                    **{**options, "host": host, "port": int(port)},
-                )
-            )
-            try:
-                role = await node.role()
-            except redis_errors.RedisError:
-                continue
-            finally:
-                await node.aclose()
-            if role and role[0] in (b"master", "master"):
-                return True
-        return False
+            moved = moved or (state["ip"], state["port"]) != used
+            flags = state.get("flags", "")  # a string over RESP2, a set over RESP3
+            flags = flags if isinstance(flags, set) else set(str(flags).split(","))
+            failing_over = failing_over or "failover_in_progress" in flags
+        return moved, failing_over
 
     async def delete(self, key: str) -> None:
         async with unavailable_as_store_errors():
