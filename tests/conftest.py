@@ -16,6 +16,16 @@ pytest_plugins = ["tests.redis_server"]
 TODAY = date(2026, 11, 25)
 BOT_USERNAME = "decree_test_bot"
 TTL_SECONDS = 1800
+#: A Tajik worker's answers, as a finished conversation stores them: the decree applies, no
+#: document (a result to restore, to subscribe to notices, or to draw the notice's buttons).
+WORKER = {
+    "sex": "male",
+    "age_band": "18_to_65",
+    "citizenship": "TJ",
+    "application": "residence_permit",
+    "grounds": "long_residence",
+    "documents": "none",
+}
 
 
 def make_renderer() -> Renderer:

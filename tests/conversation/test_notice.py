@@ -10,16 +10,7 @@ from bot.conversation.notice import NOTICE_DAYS, notice_reply
 from bot.conversation.replies import Msg
 from bot.conversation.state import Mode
 from rules import Certainty, Outcome, decide
-from tests.conftest import TODAY
-
-WORKER = {
-    "sex": "male",
-    "age_band": "18_to_65",
-    "citizenship": "TJ",
-    "application": "residence_permit",
-    "grounds": "long_residence",
-    "documents": "none",
-}
+from tests.conftest import TODAY, WORKER
 
 
 def _at_result() -> State:

@@ -28,7 +28,7 @@ from bot.i18n import CatalogMissingError, Renderer, load_catalogs
 from bot.messages import COMMANDS, DESCRIPTION, OPEN_PRIVATE_CHAT, SHORT_DESCRIPTION
 from rules import CAVEATS, REASONS, SOURCES, Certainty, Outcome, decide
 from rules.facts import Document
-from tests.conftest import TODAY
+from tests.conftest import TODAY, WORKER
 from tests.conversation.golden import run_persona
 from tests.conversation.personas import PERSONAS
 from tests.i18n import (
@@ -353,20 +353,10 @@ def _static_rows() -> list[tuple[Button, ...]]:
 
 def _a_notice() -> Reply:
     """A notice as `decree-bot notify` sends it (its buttons are the same for every answer)."""
-    shown = transition(None, Restore(dict(_NOTICE_ANSWERS), "ru", "self"), today=TODAY)
+    shown = transition(None, Restore(dict(WORKER), "ru", "self"), today=TODAY)
     assert shown.state is not None
     finding = decide(facts_of(shown.state), on=TODAY)
     return notice_reply((Outcome.NOT_AFFECTED, None, Certainty.HIGH), finding, Mode.SELF)
-
-
-_NOTICE_ANSWERS = {
-    "sex": "male",
-    "age_band": "18_to_65",
-    "citizenship": "TJ",
-    "application": "residence_permit",
-    "grounds": "long_residence",
-    "documents": "none",
-}
 
 
 async def _shown_rows(lang: str, renderer: Renderer) -> set[tuple[str, ...]]:
