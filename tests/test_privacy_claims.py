@@ -431,6 +431,12 @@ class _FleetDown:
 
     bulk = hold_fleet = hold_chat = book
 
+    def hear_floods(self, on_flood: Any) -> None:
+        """Nothing is heard: Redis is down."""
+
+    async def close(self) -> None:
+        """Nothing to stop."""
+
 
 async def test_throttle_spaces_each_chat_and_caps_the_total_without_redis() -> None:
     """One chat: a second (and a bit) between messages. No cap overall while the fleet's

@@ -71,6 +71,71 @@ async def test_a_fleet_hold_holds_every_chat_and_a_chat_hold_only_that_chat(
     assert (await fleet.bulk()).why == "flood"
 
 
+async def _hearing(fleet: RedisFleet, heard: list[float] | None = None) -> RedisFleet:
+    """The fleet, once it hears of every flood wait (its subscription confirmed)."""
+    fleet.hear_floods(heard.append if heard is not None else lambda _seconds: None)
+    for _ in range(500):
+        if fleet.pace_args("1000")[1] == "1":
+            return fleet
+        await asyncio.sleep(0.01)
+    raise AssertionError("the fleet's flood news never became live")
+
+
+async def test_while_floods_are_heard_a_busy_chats_next_moment_is_booked_ahead(
+    redis_url: str,
+) -> None:
+    """Hearing every flood wait, a process may book the chat's next free moment (within one
+    interval) and sleep until then: no second booking. A moment given back (the fleet said
+    wait) returns the chat's pace to what it was; a chat held longer by its own 429 is not
+    booked ahead."""
+    deaf = _fleet(redis_url)
+    assert deaf.pace_args("1000") == ["1000", "0"]  # not listening: now or never
+    fleet = await _hearing(_fleet(redis_url))
+    assert (await fleet.book(7, 1.0)).wait == 0.0
+    ahead = await fleet.book(7, 1.0)
+    assert ahead.why == "reserved"
+    assert 0.9 < ahead.wait <= 1.0
+    after = await fleet.book(7, 1.0)  # the next person's message: a moment later still
+    assert after.why == "chat"  # more than an interval ahead: nothing booked
+    assert 1.9 < after.wait <= 2.0
+    assert (await deaf.book(7, 1.0)).why == "chat"  # a deaf process books nothing ahead
+    key = KEYS.for_chat(7)
+    raw = redis_client_for(redis_url)
+    moment = int(await raw.get(key))
+    await fleet.unbook(key, moment, "1000")  # as if the fleet had said wait
+    assert int(await raw.get(key)) == moment - 1000  # the first booking stands
+    await fleet.hold_chat(8, 5.0)
+    held = await fleet.book(8, 1.0)
+    assert held.why == "chat"
+    assert 4.5 < held.wait <= 5.0
+    await raw.aclose()
+    await fleet.close()
+
+
+@pytest.mark.parametrize("where", ["single", "cluster"])
+async def test_every_process_hears_of_a_flood_wait_the_moment_it_is_recorded(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    """One process records a 429 for the whole bot; another hears of it without asking
+    Redis (on one Redis and on a Cluster, where the publication crosses nodes)."""
+    if where == "cluster":
+        url, cluster = request.getfixturevalue("redis_cluster").url, True
+    else:
+        url, cluster = request.getfixturevalue("redis_url"), False
+    heard: list[float] = []
+    listener = await _hearing(RedisFleet(redis_client_for(url, cluster=cluster), KEYS), heard)
+    recorder = RedisFleet(redis_client_for(url, cluster=cluster), KEYS)
+    await recorder.hold_fleet(2.0)
+    for _ in range(500):
+        if heard:
+            break
+        await asyncio.sleep(0.01)
+    assert heard
+    assert 1.5 < heard[0] <= 2.0
+    await listener.close()
+    assert listener.pace_args("1000")[1] == "0"  # no longer hearing: nothing booked ahead
+
+
 async def test_the_reply_cap_is_off_unless_set_and_then_shared(redis_url: str) -> None:
     free = _fleet(redis_url)
     assert all([(await free.book(100 + i, 1.0)).wait == 0.0 for i in range(50)])
@@ -190,6 +255,27 @@ async def test_a_429_on_one_worker_holds_the_other(redis_url: str) -> None:
     assert b_went - started >= 0.95
     assert await a_done - started >= 0.95
     assert a.violations == b.violations == 0
+
+
+async def test_a_message_booked_ahead_waits_for_a_flood_heard_of_while_it_sleeps(
+    redis_url: str,
+) -> None:
+    """Worker A books chat 41's next moment (a second ahead) and sleeps. Meanwhile worker B
+    records a 429 for the whole bot: A hears of it while asleep, its message goes only after
+    that wait, and nothing is sent during it."""
+    a, b, telegram = _worker(redis_url), _worker(redis_url), _Telegram()
+    await _hearing(a._fleet)  # type: ignore[arg-type]
+    await _send(b, telegram, 41)
+    started = time.monotonic()
+    second = asyncio.create_task(_send(a, telegram, 41))  # booked ahead, asleep
+    await asyncio.sleep(0.3)
+    assert len(telegram.sent) == 1
+    telegram.refuse[42] = 2
+    refused = asyncio.create_task(_send(b, telegram, 42))  # a chat B never wrote to: 429
+    assert await second - started >= 0.3 + 1.95
+    await refused
+    assert a.violations == b.violations == 0
+    assert sorted(chat for _, chat in telegram.sent) == [41, 41, 42]
 
 
 async def test_a_429_in_a_group_holds_that_group_only(redis_url: str) -> None:

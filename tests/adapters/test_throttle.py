@@ -48,6 +48,12 @@ class _Fleet:
     async def hold_chat(self, chat_id: int, seconds: float) -> float:
         return seconds
 
+    def hear_floods(self, on_flood: Any) -> None:
+        """Nothing to hear: no other process."""
+
+    async def close(self) -> None:
+        """Nothing to stop."""
+
 
 async def _sent(*_args: Any, **_kwargs: Any) -> bool:
     return True

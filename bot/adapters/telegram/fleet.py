@@ -27,16 +27,21 @@ a reply is two scripts in one pipeline (one round trip): `FLEET_SCRIPT` on the f
 (one hash slot) and `PACE_SCRIPT` on the chat's key (the chat's slot), so it works on a
 Redis Cluster too. A chat's moment booked while the fleet said wait is given back
 (`UNBOOK_SCRIPT`, one more round trip only then), so the chat keeps its place in the queue.
+A chat whose pace is busy for a moment has that moment booked at once, and the message
+sleeps until then, only while this process hears of every flood wait as it is recorded
+(`fleet_news.FloodNews`): a wait that began meanwhile holds the message before it goes.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis import exceptions as redis_errors
 
+from bot.adapters.telegram.fleet_news import FloodNews
 from bot.adapters.telegram.fleet_scripts import (
     FLEET_SCRIPT,
     FLOOD_SCRIPT,
@@ -83,17 +88,27 @@ GROWS_MS = 10_000
 _FLEET_NAMES = ("flood", "spend", "cap", "count", "learnt", "pace")
 
 
+def _fleet_base(pace_keys: KeyMaker) -> str:
+    return KeyMaker(pace_keys.secret, pace_keys.bot_id, FLEET_PREFIX).for_chat(_FLEET_CHAT)
+
+
 def fleet_keys(pace_keys: KeyMaker) -> tuple[str, ...]:
     """The fleet's flood, spend, cap, count, learnt and learnt pace keys: one hash slot,
     tagged with a keyed hash of the bot (neither its id nor any chat's appears in a key)."""
-    base = KeyMaker(pace_keys.secret, pace_keys.bot_id, FLEET_PREFIX).for_chat(_FLEET_CHAT)
+    base = _fleet_base(pace_keys)
     return tuple(f"{base}:{name}" for name in _FLEET_NAMES)
+
+
+def news_channel(pace_keys: KeyMaker) -> str:
+    """The channel `FLOOD_SCRIPT` publishes each flood wait on (`fleet_news.FloodNews`)."""
+    return f"{_fleet_base(pace_keys)}:news"
 
 
 @dataclass(frozen=True, slots=True)
 class Booked:
-    """A booking's answer: 0.0 when the message may go now (and is booked), else the seconds
-    to wait and why ("flood", "cap", "bulk" or "chat")."""
+    """A booking's answer: 0.0 when the message may go now (and is booked); else the seconds
+    to wait and why: "reserved" (booked for then: sleep, and go unless a hold is heard of
+    meanwhile), or, with nothing booked, "flood", "cap", "learnt", "bulk" or "chat"."""
 
     wait: float
     why: str = "go"
@@ -115,6 +130,12 @@ class Fleet(Protocol):
     async def hold_chat(self, chat_id: int, seconds: float) -> float:
         """Hold the chat in every process for `seconds`; returns the seconds held."""
 
+    def hear_floods(self, on_flood: Callable[[float], None]) -> None:
+        """Call `on_flood(seconds)` for each flood wait any process records from now on."""
+
+    async def close(self) -> None:
+        """Stop hearing of flood waits."""
+
 
 class RedisFleet:
     """The fleet's budget on the store's Redis client. Every method raises `StoreUnavailable`
@@ -131,6 +152,8 @@ class RedisFleet:
         self._client: Any = client
         self._pace_keys = pace_keys
         self._keys = fleet_keys(pace_keys)
+        self._channel = news_channel(pace_keys)
+        self._news: FloodNews | None = None
         self._pace = client.register_script(PACE_SCRIPT)
         self._fleet = client.register_script(FLEET_SCRIPT)
         self._hold = client.register_script(HOLD_SCRIPT)
@@ -141,6 +164,24 @@ class RedisFleet:
 
     def pace_key(self, chat_id: int) -> str:
         return self._pace_keys.for_chat(chat_id)
+
+    def hear_floods(self, on_flood: Callable[[float], None]) -> None:
+        """Hear each flood wait the moment any process records one (`on_flood(seconds)`);
+        from then on a chat's busy moment may be booked ahead."""
+        if self._news is None:
+            self._news = FloodNews(self._client, self._channel, on_flood)
+            self._news.start()
+
+    async def close(self) -> None:
+        if self._news is not None:
+            await self._news.close()
+            self._news = None
+
+    def pace_args(self, interval_ms: str) -> list[str]:
+        """`PACE_SCRIPT`'s arguments: the interval, and whether a moment ahead may be booked
+        (only while every flood wait is heard of at once)."""
+        ahead = self._news is not None and self._news.live
+        return [interval_ms, "1" if ahead else "0"]
 
     def fleet_args(self, kind: str = "reply") -> tuple[list[str], list[str]]:
         """`FLEET_SCRIPT`'s keys and arguments (also for a pipeline of someone else's)."""
@@ -170,14 +211,16 @@ class RedisFleet:
         together in one round trip (none when its conversation's write booked it a moment
         ago: `pace.BookPaceWithWrite`)."""
         pace_key, ms = self.pace_key(chat_id), str(round(interval * 1000))
-        if PREBOOKED.take(pace_key):
-            return Booked(0.0)
+        prebooked = PREBOOKED.take(pace_key)
+        if prebooked is not None:
+            return Booked(prebooked, "reserved") if prebooked > 0 else Booked(0.0)
         keys, args = self.fleet_args("reply")
+        pace_args = self.pace_args(ms)
         async with unavailable_as_store_errors():
             for attempt in range(2):
                 async with self._client.pipeline(transaction=False) as pipe:
                     pipe.evalsha(self._fleet.sha, len(keys), *keys, *args)
-                    pipe.evalsha(self._pace.sha, 1, pace_key, ms)
+                    pipe.evalsha(self._pace.sha, 1, pace_key, *pace_args)
                     fleet, pace = await pipe.execute(raise_on_error=False)
                 if not any(isinstance(r, redis_errors.NoScriptError) for r in (fleet, pace)):
                     break
@@ -188,15 +231,15 @@ class RedisFleet:
                 if isinstance(reply, Exception):
                     raise reply
             answer = booked(fleet, pace)
-            if answer.wait > 0 and int(pace) < 0:
-                await self.unbook(pace_key, -int(pace))
+            if answer.why not in ("go", "reserved") and int(pace[1]):
+                await self.unbook(pace_key, int(pace[1]), ms)
         return answer
 
-    async def unbook(self, pace_key: str, moment: int) -> None:
+    async def unbook(self, pace_key: str, moment: int, interval_ms: str) -> None:
         """Give back the chat's moment booked with a fleet's answer that said wait (only
         then: one more round trip, while the fleet waits anyway)."""
         async with unavailable_as_store_errors():
-            await self._unbook(keys=[pace_key], args=[moment])
+            await self._unbook(keys=[pace_key], args=[moment, interval_ms])
 
     async def bulk(self) -> Booked:
         """A bulk message's moment (a notice): 0.0 when it may go now (and is spent)."""
@@ -211,7 +254,14 @@ class RedisFleet:
             flood, _, _, count, learnt, _ = self._keys
             held = await self._flood_script(
                 keys=[flood, count, learnt],
-                args=[round(seconds * 1000), LEARNT_MS, LEARNT_PERCENT, LEARN_FROM, GROWS_MS],
+                args=[
+                    round(seconds * 1000),
+                    LEARNT_MS,
+                    LEARNT_PERCENT,
+                    LEARN_FROM,
+                    GROWS_MS,
+                    self._channel,
+                ],
             )
         return int(held) / 1000
 
@@ -223,7 +273,8 @@ class RedisFleet:
 
 
 #: A booking made with a write is used by the message it was made for only if that goes
-#: within this many seconds (the throttle's margin): else the chat's pace could shrink.
+#: within this many seconds of its moment (the throttle's margin): else the chat's pace could
+#: shrink.
 _FRESH_SECONDS = 0.1
 
 
@@ -232,16 +283,21 @@ class _Prebooked:
     (`pace.BookPaceWithWrite`): `RedisFleet.book` takes one instead of a round trip."""
 
     def __init__(self) -> None:
-        self._at: dict[str, float] = {}
+        self._at: dict[str, float] = {}  # pace key -> the moment booked (monotonic)
 
-    def put(self, key: str) -> None:
+    def put(self, key: str, wait: float) -> None:
+        """The chat's message may go `wait` seconds from now."""
         now = time.monotonic()
         self._at = {k: t for k, t in self._at.items() if now - t < _FRESH_SECONDS}
-        self._at[key] = now
+        self._at[key] = now + wait
 
-    def take(self, key: str) -> bool:
+    def take(self, key: str) -> float | None:
+        """The seconds until the moment booked for the chat (0.0: now), if one is fresh."""
         at = self._at.pop(key, None)
-        return at is not None and time.monotonic() - at < _FRESH_SECONDS
+        now = time.monotonic()
+        if at is None or now - at >= _FRESH_SECONDS:
+            return None
+        return max(at - now, 0.0)
 
 
 PREBOOKED = _Prebooked()
@@ -256,6 +312,7 @@ def booked(fleet: Any, pace: Any) -> Booked:
     fleet_ms, why = int(fleet[0]), _text(fleet[1])
     if fleet_ms > 0:
         return Booked(fleet_ms / 1000, why)
-    if int(pace) > 0:  # busy; <= 0: booked (minus the moment booked)
-        return Booked(int(pace) / 1000, "chat")
-    return Booked(0.0)
+    wait_ms, kept = int(pace[0]), int(pace[1])
+    if not kept:  # busy, nothing booked
+        return Booked(wait_ms / 1000, "chat")
+    return Booked(wait_ms / 1000, "reserved") if wait_ms > 0 else Booked(0.0)

@@ -9,33 +9,47 @@ from __future__ import annotations
 __all__ = ["FLEET_SCRIPT", "FLOOD_SCRIPT", "HOLD_SCRIPT", "PACE_SCRIPT", "UNBOOK_SCRIPT"]
 
 PACE_SCRIPT = """
--- Book this moment in one chat's pace, if it is free.
+-- Book one chat's next free moment.
 -- KEYS[1]  the chat's pace key: the next free moment, in ms of Redis's clock
 -- ARGV[1]  the interval between two messages, in ms
--- Free: book now (the next free moment becomes now + interval, and the key expires then)
--- and return minus that moment (<= 0: booked). Busy: book nothing and return the ms until
--- it is free (> 0).
+-- ARGV[2]  '1': a moment at most one interval ahead may be booked (the caller hears of
+--          every flood wait at once, so it may sleep until then and send); '0': now only
+-- Free now: book now. Free within an interval, and ARGV[2] is '1': book that moment. Either
+-- way the next free moment becomes the one booked + interval (the key expires then).
+-- Returns {ms until the moment booked, the next free moment kept}; {ms until free, 0} when
+-- nothing was booked.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
 local free = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free > now then
-  return free - now
+local wait = math.max(free - now, 0)
+if wait > 0 and (ARGV[2] ~= '1' or wait > interval) then
+  return {wait, 0}
 end
-local booked = now + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%d', booked), 'PX', ARGV[1])
-return -booked
+local next_free = now + wait + interval
+redis.call('SET', KEYS[1], string.format('%d', next_free), 'PX', next_free - now)
+return {wait, next_free}
 """
 
 UNBOOK_SCRIPT = """
 -- Give back a chat's moment booked together with a fleet's answer that said wait (the
 -- fleet was flooded, or at its cap): the chat keeps its place in the queue.
 -- KEYS[1]  the chat's pace key
--- ARGV[1]  the moment PACE_SCRIPT booked (ms of Redis's clock)
--- Deleted only if it still holds that very moment (not a later hold of the chat).
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+-- ARGV[1]  the next free moment PACE_SCRIPT kept (ms of Redis's clock)
+-- ARGV[2]  the interval it added, in ms
+-- Only if the key still holds that very moment (not a later hold of the chat): the moment
+-- before the booking comes back, or the key goes if that has passed.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
 end
-return 0
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local before = tonumber(ARGV[1]) - tonumber(ARGV[2])
+if before > now then
+  redis.call('SET', KEYS[1], string.format('%d', before), 'PX', before - now)
+  return 1
+end
+return redis.call('DEL', KEYS[1])
 """
 
 FLEET_SCRIPT = """
@@ -126,12 +140,15 @@ FLOOD_SCRIPT = """
 -- ARGV[4]  the least pace (messages in the last second) a 429 teaches anything at: below
 --          it the 429 was not the bot's overall limit, or says too little about it
 -- ARGV[5]  the ms in which a learnt pace grows by itself (see FLEET_SCRIPT)
+-- ARGV[6]  the fleet's news channel: every process hears "hold for ms" at once
+--          (`fleet_news.FloodNews`), not only at its next booking
 -- Returns the ms held from now.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local kept = tonumber(redis.call('GET', KEYS[1]) or '0')
 local untill = math.max(kept, now + tonumber(ARGV[1]))
 redis.call('SET', KEYS[1], string.format('%d', untill), 'PX', untill - now)
+redis.call('PUBLISH', ARGV[6], untill - now)
 if kept > now then
   return untill - now  -- the same flood wait (requests that were on their way): learnt once
 end

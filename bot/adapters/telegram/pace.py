@@ -69,9 +69,10 @@ class BookPaceWithWrite:
     """The conversation store (`StateStore`) whose write, inside `book_pace_with_write()`,
     books the reply in the fleet's budget in the same redis-py pipeline: one round trip for
     both. The pace key is the conversation key's hash tag under `PACE_PREFIX`. A booking made
-    is kept for a moment for `RedisFleet.book`; a busy one is simply booked again when the
-    message goes. Only on one plain Redis (`RedisStore.shares_pipelines`); otherwise the write
-    goes alone.
+    is kept for a moment for `RedisFleet.book`: now, or the chat's next free moment when the
+    fleet hears of every flood wait at once (`RedisFleet.pace_args`); a busy chat's is
+    otherwise booked again when the message goes. Only on one plain Redis
+    (`RedisStore.shares_pipelines`); otherwise the write goes alone.
     """
 
     def __init__(
@@ -103,12 +104,13 @@ class BookPaceWithWrite:
         pace_key = PACE_PREFIX + tag
         fleet = self._fleet
         fleet_keys, fleet_args = fleet.fleet_args("reply")
+        pace_args = fleet.pace_args(self._interval_ms)
         args, read = store.cas_command(key, expected=expected, data=data, update_id=update_id)
         async with unavailable_as_store_errors():
             async with self._client.pipeline(transaction=False) as pipe:
                 pipe.evalsha(store.cas_sha, 1, key, *args)
                 pipe.evalsha(fleet.fleet_sha, len(fleet_keys), *fleet_keys, *fleet_args)
-                pipe.evalsha(fleet.pace_sha, 1, pace_key, self._interval_ms)
+                pipe.evalsha(fleet.pace_sha, 1, pace_key, *pace_args)
                 written, spent, waited = await pipe.execute(raise_on_error=False)
             # After NOSCRIPT (Redis restarted, scripts flushed) run again only the scripts
             # that did not run: the others have landed, and a second CAS of the same
@@ -121,15 +123,16 @@ class BookPaceWithWrite:
                 spent = await self._run(fleet.fleet_sha, fleet_keys, fleet_args)
             if isinstance(waited, redis_errors.NoScriptError):
                 await self._client.script_load(PACE_SCRIPT)
-                waited = await self._run(fleet.pace_sha, [pace_key], [self._interval_ms])
+                waited = await self._run(fleet.pace_sha, [pace_key], pace_args)
             result = read(written)
         if isinstance(spent, Exception) or isinstance(waited, Exception):
             return result
-        if booked(spent, waited).wait <= 0:
-            PREBOOKED.put(pace_key)
-        elif int(waited) < 0:  # the fleet said wait: the chat keeps its place in the queue
+        answer = booked(spent, waited)
+        if answer.why in ("go", "reserved"):
+            PREBOOKED.put(pace_key, answer.wait)
+        elif int(waited[1]):  # the fleet said wait: the chat keeps its place in the queue
             with contextlib.suppress(StoreUnavailable):
-                await fleet.unbook(pace_key, -int(waited))
+                await fleet.unbook(pace_key, int(waited[1]), self._interval_ms)
         return result
 
     async def _run(self, sha: str, keys: list[str], args: list[Any]) -> Any:

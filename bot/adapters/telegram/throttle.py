@@ -94,15 +94,20 @@ class Throttle(BaseRateLimiter[str]):
         self.on_violation: Callable[[], None] | None = None
 
     def share(self, fleet: Fleet | None) -> None:
-        """Keep the budget across processes too (None: this process only)."""
+        """Keep the budget across processes too (None: this process only), and hear of every
+        flood wait the moment any process records one. Inside the running event loop."""
         self._fleet = fleet
+        if fleet is not None:
+            fleet.hear_floods(self.waits.note_flood)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Forget the send times."""
+        """Forget the send times; stop hearing of the fleet's flood waits."""
         self.waits.clear()
+        if self._fleet is not None:
+            await self._fleet.close()
 
     def expected_wait(self, chat: object) -> float:
         """About how long a new message to the chat would wait now (no round trip)."""
@@ -146,6 +151,9 @@ class Throttle(BaseRateLimiter[str]):
             if booked is None:
                 return
             await asyncio.sleep(booked.wait)  # the chat's own pace: others go meanwhile
+            if booked.why == "reserved":  # booked for now: only a hold heard of meanwhile
+                await self.waits.wait_for_holds(chat)
+                return
 
     async def _book_in_line(self, chat: object) -> Booked | None:
         """At the gate: None once booked, else the chat's wait (others may go meanwhile).
@@ -159,7 +167,7 @@ class Throttle(BaseRateLimiter[str]):
                 # is never too soon for the chat), and the message waits for the hold.
                 await waits.wait_for_holds(chat)
                 return None
-            if booked.why == "chat":
+            if booked.why in ("chat", "reserved"):
                 return booked
             if booked.why == "flood":
                 waits.note_flood(booked.wait)
