@@ -112,6 +112,26 @@ async def test_while_floods_are_heard_a_busy_chats_next_moment_is_booked_ahead(
     await fleet.close()
 
 
+async def test_no_moment_is_booked_ahead_while_the_fleet_keeps_a_learnt_pace(
+    redis_url: str,
+) -> None:
+    """After a 429 for the whole bot the fleet keeps a learnt pace; a reply booked ahead
+    would count now and go later, so such replies would bunch: none is booked ahead."""
+    fleet = await _hearing(_fleet(redis_url))
+    assert all([(await fleet.book(700 + i, 1.0)).wait == 0.0 for i in range(20)])
+    key = KEYS.for_chat(700)
+    raw = redis_client_for(redis_url)
+    moment = await raw.get(key)
+    await fleet.hold_fleet(0.05)  # met at 20 a second: a learnt pace of 16
+    await asyncio.sleep(0.1)
+    busy = await fleet.book(700, 1.0)
+    assert busy.why == "chat"  # not "reserved"
+    assert await raw.get(key) == moment  # the moment it kept for a while is given back
+    assert fleet.pace_args("1000")[1] == "0"
+    await raw.aclose()
+    await fleet.close()
+
+
 @pytest.mark.parametrize("where", ["single", "cluster"])
 async def test_every_process_hears_of_a_flood_wait_the_moment_it_is_recorded(
     where: str, request: pytest.FixtureRequest

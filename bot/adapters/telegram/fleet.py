@@ -85,6 +85,10 @@ LEARN_FROM = 10
 GROWS_MS = 10_000
 
 
+#: After a booking that said the fleet is paced as a whole (a learnt pace, the reply cap),
+#: no chat's moment is booked ahead for this long (seconds).
+PACED_SECONDS = 1.0
+
 _FLEET_NAMES = ("flood", "spend", "cap", "count", "learnt", "pace")
 
 
@@ -154,6 +158,7 @@ class RedisFleet:
         self._keys = fleet_keys(pace_keys)
         self._channel = news_channel(pace_keys)
         self._news: FloodNews | None = None
+        self._paced_at = -PACED_SECONDS  # when a booking last said the fleet is paced
         self._pace = client.register_script(PACE_SCRIPT)
         self._fleet = client.register_script(FLEET_SCRIPT)
         self._hold = client.register_script(HOLD_SCRIPT)
@@ -181,7 +186,8 @@ class RedisFleet:
         """`PACE_SCRIPT`'s arguments: the interval, and whether a moment ahead may be booked
         (only while every flood wait is heard of at once)."""
         ahead = self._news is not None and self._news.live
-        return [interval_ms, "1" if ahead else "0"]
+        paced = time.monotonic() - self._paced_at < PACED_SECONDS
+        return [interval_ms, "1" if ahead and not paced else "0"]
 
     def fleet_args(self, kind: str = "reply") -> tuple[list[str], list[str]]:
         """`FLEET_SCRIPT`'s keys and arguments (also for a pipeline of someone else's)."""
@@ -230,10 +236,18 @@ class RedisFleet:
             for reply in (fleet, pace):
                 if isinstance(reply, Exception):
                     raise reply
-            answer = booked(fleet, pace)
-            if answer.why not in ("go", "reserved") and int(pace[1]):
-                await self.unbook(pace_key, int(pace[1]), ms)
+            answer = self.heard(fleet, pace)
+            moment = to_give_back(answer, pace)
+            if moment:
+                await self.unbook(pace_key, moment, ms)
         return answer
+
+    def heard(self, fleet: Any, pace: Any) -> Booked:
+        """A reply's booking (`booked`); while the fleet is paced as a whole, no moment is
+        booked ahead for a while."""
+        if _text(fleet[1]) == "paced":
+            self._paced_at = time.monotonic()
+        return booked(fleet, pace)
 
     async def unbook(self, pace_key: str, moment: int, interval_ms: str) -> None:
         """Give back the chat's moment booked with a fleet's answer that said wait (only
@@ -308,11 +322,17 @@ def _text(value: object) -> str:
 
 
 def booked(fleet: Any, pace: Any) -> Booked:
-    """One booking's answer from the replies of `FLEET_SCRIPT` and `PACE_SCRIPT`."""
+    """One booking's answer from the replies of `FLEET_SCRIPT` and `PACE_SCRIPT`. A moment
+    booked ahead while the fleet is paced as a whole is not for keeping: the chat is busy."""
     fleet_ms, why = int(fleet[0]), _text(fleet[1])
     if fleet_ms > 0:
         return Booked(fleet_ms / 1000, why)
     wait_ms, kept = int(pace[0]), int(pace[1])
-    if not kept:  # busy, nothing booked
+    if not kept or (wait_ms > 0 and why == "paced"):
         return Booked(wait_ms / 1000, "chat")
     return Booked(wait_ms / 1000, "reserved") if wait_ms > 0 else Booked(0.0)
+
+
+def to_give_back(answer: Booked, pace: Any) -> int:
+    """The moment `PACE_SCRIPT` kept that the answer does not use (0: none)."""
+    return int(pace[1]) if answer.why not in ("go", "reserved") else 0

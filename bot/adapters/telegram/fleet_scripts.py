@@ -69,7 +69,10 @@ FLEET_SCRIPT = """
 -- ARGV[5]  the ms in which a learnt pace grows by itself (see KEYS[5])
 -- A GCRA lets a message go when its theoretical arrival time is at most burst - step
 -- ahead of now, and then moves that time one step on.
--- Returns {ms to wait, why}: {0, 'go'}, or {ms, 'flood' | 'cap' | 'learnt' | 'bulk'}.
+-- Returns {ms to wait, why}: {0, 'go'}; {0, 'paced'} when it may go but a learnt pace or
+-- the reply cap paces the fleet (then no chat's moment should be booked ahead: it would be
+-- counted now and sent later, and such messages would bunch); or
+-- {ms, 'flood' | 'cap' | 'learnt' | 'bulk'}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local flood = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -124,6 +127,9 @@ if kept ~= second then
 end
 redis.call('HINCRBY', KEYS[4], 'c', 1)
 redis.call('PEXPIRE', KEYS[4], 2000)
+if learnt or cap then
+  return {0, 'paced'}
+end
 return {0, 'go'}
 """
 

@@ -22,7 +22,7 @@ from bot.adapters.telegram.fleet import (
     PACE_SCRIPT,
     PREBOOKED,
     RedisFleet,
-    booked,
+    to_give_back,
 )
 from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, RedisStore, Snapshot, StoreUnavailable
@@ -127,12 +127,12 @@ class BookPaceWithWrite:
             result = read(written)
         if isinstance(spent, Exception) or isinstance(waited, Exception):
             return result
-        answer = booked(spent, waited)
+        answer = fleet.heard(spent, waited)
         if answer.why in ("go", "reserved"):
             PREBOOKED.put(pace_key, answer.wait)
-        elif int(waited[1]):  # the fleet said wait: the chat keeps its place in the queue
+        elif moment := to_give_back(answer, waited):  # the chat keeps its place in the queue
             with contextlib.suppress(StoreUnavailable):
-                await fleet.unbook(pace_key, int(waited[1]), self._interval_ms)
+                await fleet.unbook(pace_key, moment, self._interval_ms)
         return result
 
     async def _run(self, sha: str, keys: list[str], args: list[Any]) -> Any:

@@ -152,6 +152,8 @@ class Throttle(BaseRateLimiter[str]):
                 return
             await asyncio.sleep(booked.wait)  # the chat's own pace: others go meanwhile
             if booked.why == "reserved":  # booked for now: only a hold heard of meanwhile
+                # News of a flood that reached the socket as the timer fired is read first.
+                await asyncio.sleep(0)
                 await self.waits.wait_for_holds(chat)
                 return
 
