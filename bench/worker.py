@@ -314,7 +314,7 @@ class _PaceWithoutWaiting:
         self.calls = 0
 
     async def book(self, *args: Any) -> Any:
-        from bot.adapters.telegram.fleet import Booked
+        from bot.adapters.telegram.booking import Booked
 
         before = RoundTrips.count
         await self._inner.book(*args)

@@ -16,14 +16,8 @@ from typing import Any
 
 from redis import exceptions as redis_errors
 
-from bot.adapters.telegram.fleet import (
-    FLEET_SCRIPT,
-    PACE_PREFIX,
-    PACE_SCRIPT,
-    PREBOOKED,
-    RedisFleet,
-    to_give_back,
-)
+from bot.adapters.telegram.booking import PREBOOKED, to_give_back
+from bot.adapters.telegram.fleet import FLEET_SCRIPT, PACE_PREFIX, PACE_SCRIPT, RedisFleet
 from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, RedisStore, Snapshot, StoreUnavailable
 from bot.storage.keys import DEFAULT_PREFIX

@@ -30,7 +30,8 @@ import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
-from bot.adapters.telegram.fleet import Booked, Fleet
+from bot.adapters.telegram.booking import Booked, Fleet
+from bot.adapters.telegram.bulk import BulkSlots
 from bot.adapters.telegram.waits import FALLBACK_PER_SECOND, LocalWaits
 from bot.storage import StoreUnavailable
 
@@ -84,8 +85,7 @@ class Throttle(BaseRateLimiter[str]):
             fallback_per_second=fallback_per_second,
             clock=clock,
         )
-        self._bulk_interval = 1.0 / bulk_per_second
-        self._bulk_next = 0.0  # without Redis: this process's bulk pace
+        self._bulk = BulkSlots(self.waits, bulk_per_second)
         self._max_retries = max_retries
         self._fleet: Fleet | None = None
         #: Requests sent while this process knew of a flood wait that held them (should be 0).
@@ -143,7 +143,7 @@ class Throttle(BaseRateLimiter[str]):
         a message too."""
         await self.waits.wait_for_chat(chat)
         if bulk:
-            await self._take_bulk_slot()
+            await self._bulk.take(self._fleet)
             return
         for _ in range(_MAX_BOOKINGS):
             async with self.waits.in_line():  # in order of arrival, across chats
@@ -185,35 +185,6 @@ class Throttle(BaseRateLimiter[str]):
                 logger.debug("paced: this process only (store unavailable)")
                 await self.waits.wait_for_fallback()
         return Booked(0.0)
-
-    async def _take_bulk_slot(self) -> None:
-        """A bulk message: the fleet's bulk budget, after every reply (no place at the gate:
-        replies queue there, and a notice never goes ahead of them)."""
-        waits = self.waits
-        while True:
-            await waits.wait_for_holds()
-            if waits.gate.locked() or waits.queued:
-                await asyncio.sleep(self._bulk_interval)  # replies are waiting: yield
-                continue
-            if self._fleet is None:
-                wait = self._bulk_next - waits.clock()
-                if wait <= 0:
-                    self._bulk_next = max(self._bulk_next, waits.clock()) + self._bulk_interval
-                    return
-                await asyncio.sleep(wait)
-                continue
-            try:
-                booked = await self._fleet.bulk()
-            except StoreUnavailable:
-                await waits.wait_for_fallback()
-                return
-            if booked.wait <= 0:
-                await waits.wait_for_holds()  # a 429 heard meanwhile
-                return
-            if booked.why == "flood":
-                waits.note_flood(booked.wait)
-            else:
-                await asyncio.sleep(booked.wait)
 
     def _check_not_held(self, endpoint: str, chat: object) -> None:
         """Count a request that goes while this process knows of a wait that holds it."""
