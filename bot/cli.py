@@ -142,17 +142,23 @@ def _run_default(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_console(args: argparse.Namespace, settings: Settings) -> int:
     parts = build_parts(settings, warn_memory=False)  # the console is meant to be in memory
-    return asyncio.run(
-        run_console(
-            service=parts.service,
-            renderer=parts.renderer,
-            stdin=sys.stdin,
-            stdout=sys.stdout,
-            today=date.today,
-            lang=_lang(args.lang),
-            mode=args.mode,
-        )
-    )
+
+    async def chat() -> int:
+        try:
+            return await run_console(
+                service=parts.service,
+                renderer=parts.renderer,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                today=date.today,
+                lang=_lang(args.lang),
+                mode=args.mode,
+            )
+        finally:
+            if parts.counting is not None:
+                await parts.counting.close()  # the counts added up, written
+
+    return asyncio.run(chat())
 
 
 def _run_polling(args: argparse.Namespace, settings: Settings) -> int:

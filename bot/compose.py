@@ -71,8 +71,9 @@ class Parts:
     notice_store: SubscriptionStore
     #: The organisations of the legal-help file, by the code in their links.
     organisations: Mapping[str, Organisation] = field(default_factory=dict)
-    #: Counts per organisation and week (bot/stats.py), kept where conversations are.
-    counts: RedisCounts | None = None
+    #: Counts per organisation and week (bot/stats.py), kept where conversations are, and
+    #: the metrics' view of each change: the service's `on_change`, closed at exit.
+    counting: Counting | None = None
     #: Prometheus metrics, when DECREEBOT_METRICS_LISTEN is set.
     metrics: Metrics | None = None
 
@@ -209,8 +210,9 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
     counts = RedisCounts(settings.redis_url.get_secret_value()) if settings.redis_url else None
     metrics = _metrics(settings)
     service = ChatService(store=store, ttl_seconds=settings.session_ttl)
+    counting = None
     if counts is not None or metrics is not None:
-        service.on_change = Counting(
+        service.on_change = counting = Counting(
             organisations,
             counts,
             also=metrics.count if metrics else None,
@@ -224,6 +226,6 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
         renderer=renderer,
         notice_store=build_notice_store(settings),
         organisations=organisations,
-        counts=counts,
+        counting=counting,
         metrics=metrics,
     )

@@ -10,8 +10,10 @@ or a moment finer than the week; the organisation is a code the operator listed,
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +28,7 @@ from rules.possibilities import possibilities
 
 __all__ = [
     "FIELDS",
+    "FLUSH_SECONDS",
     "OUTCOMES",
     "SHOWN_FROM",
     "STATS_PREFIX",
@@ -47,6 +50,9 @@ logger = logging.getLogger(__name__)
 STATS_PREFIX = "dcb:s:"
 #: Counts are kept 400 days: a year of reports, and a little more.
 STATS_TTL = 400 * 24 * 3600
+#: Counts are added up in the process and written every this many seconds (and at exit): a
+#: count is not worth a round trip of its own on a person's update.
+FLUSH_SECONDS = 5.0
 #: Counts below this are shown as "<10", so a small group cannot be picked out.
 SHOWN_FROM = 10
 OUTCOMES = (
@@ -148,11 +154,17 @@ class RedisCounts:
 
     async def add(self, counted: Tally) -> None:
         """Add one to each field, and keep the hash 400 days from its first count."""
-        key = self.key(counted.org, counted.week)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for field in counted.fields:
-                pipe.hincrby(key, field, 1)
-            pipe.expire(key, STATS_TTL, nx=True)
+        await self.add_up({(counted.org, counted.week): Counter(counted.fields)})
+
+    async def add_up(self, sums: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
+        """Add each (organisation, week)'s sums, in one round trip; each hash is kept 400 days
+        from its first count."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for (org, week), fields in sums.items():
+                key = self.key(org, week)
+                for field, n in fields.items():
+                    pipe.hincrby(key, field, n)
+                pipe.expire(key, STATS_TTL, nx=True)
             await pipe.execute()
 
     async def read(
@@ -215,8 +227,10 @@ def _short(field: str) -> str:
 
 
 class Counting:
-    """The service's `on_change`: counts each change in Redis (when kept) and tells the
-    metrics; a failure to count never fails the person's update."""
+    """The service's `on_change`: counts each change and tells the metrics; the counts are
+    added up here and written to Redis (when kept) every `FLUSH_SECONDS` and at `close`.
+    A failure to count never fails the person's update; counts not written are tried again
+    at the next flush (a killed process loses its last seconds of counts)."""
 
     def __init__(
         self,
@@ -224,11 +238,60 @@ class Counting:
         counts: RedisCounts | None,
         also: Callable[[Tally], None] | None = None,
         on_error: Callable[[], None] | None = None,
+        *,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self._known = dict(known)
         self._counts = counts
         self._also = also
         self._on_error = on_error
+        self._flush_seconds = flush_seconds
+        #: (organisation, week) -> field -> count, not yet written
+        self._sums: dict[tuple[str, str], Counter[str]] = {}
+        self._flushing: asyncio.TimerHandle | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def flush(self) -> None:
+        """Write the counts added up so far (kept for the next flush if Redis fails)."""
+        if self._counts is None or not self._sums:
+            return
+        sums, self._sums = self._sums, {}
+        try:
+            await self._counts.add_up(sums)
+        except (RedisError, OSError) as exc:
+            logger.warning("counts not kept yet: %s", type(exc).__name__)
+            if self._on_error is not None:
+                self._on_error()
+            for key, fields in sums.items():
+                self._sums.setdefault(key, Counter()).update(fields)
+
+    async def close(self) -> None:
+        """Write what is left, and close the connection."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.flush()
+        if self._counts is not None:
+            await self._counts.close()
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None:
+            self._flushing = asyncio.get_running_loop().call_later(
+                self._flush_seconds, self._flush_now
+            )
+
+    def _flush_now(self) -> None:
+        self._flushing = None
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._pending.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._pending.discard(task)
+        if self._sums:  # counted meanwhile, or not kept: again later
+            self._flush_soon()
 
     async def __call__(
         self, old: State | None, new: State | None, event: Event, today: date
@@ -244,9 +307,5 @@ class Counting:
             self._also(counted)
         if self._counts is None:
             return
-        try:
-            await self._counts.add(counted)
-        except (RedisError, OSError) as exc:
-            logger.warning("counts not kept: %s", type(exc).__name__)
-            if self._on_error is not None:
-                self._on_error()
+        self._sums.setdefault((counted.org, counted.week), Counter()).update(counted.fields)
+        self._flush_soon()

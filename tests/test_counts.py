@@ -173,6 +173,8 @@ async def test_a_failure_to_count_never_fails_the_update() -> None:
     )
     assert handled.replies
     assert not handled.unavailable
+    assert errors == []  # added up, not written yet
+    await counting.close()  # the write fails: counted as an error, never raised
     assert errors == [1]
 
 
@@ -198,6 +200,38 @@ async def test_counts_are_one_hash_per_org_and_week_kept_400_days(redis_url: str
     keys = all_keys_with_ttl(redis_url, counts=True)
     assert set(keys) == {f"{STATS_PREFIX}ngo1:2026-W48", f"{STATS_PREFIX}none:2026-W49"}
     assert all((STATS_TTL - 60) * 1000 < ttl <= STATS_TTL * 1000 for ttl in keys.values())
+
+
+@pytest.mark.redis
+async def test_counts_are_added_up_and_written_together_then_again_after_a_failure(
+    redis_url: str,
+) -> None:
+    """Many people's changes cost one write every few seconds, not a round trip each; counts
+    that could not be written are written at the next flush."""
+    counts, errors = RedisCounts(redis_url), []
+    counting = Counting(KNOWN, counts, on_error=lambda: errors.append(1), flush_seconds=0.2)
+    service = ChatService(store=MemoryStore(ttl_seconds=60), ttl_seconds=60, on_change=counting)
+    for chat in range(12):
+        await service.handle(
+            f"k{chat}", Start(payload="ru-self-ngo1"), Delivery(update_id=1), today=TODAY
+        )
+    key = f"{STATS_PREFIX}ngo1:{week_of(TODAY)}"
+    client = redis.Redis.from_url(redis_url)
+    assert client.hgetall(key) == {}  # nothing written on the people's updates
+    for _ in range(100):
+        if client.hgetall(key):
+            break
+        await asyncio.sleep(0.05)
+    assert client.hgetall(key) == {b"started": b"12"}
+    client.config_set("maxmemory", "1")  # writes refused for a moment (OOM)
+    client.config_set("maxmemory-policy", "noeviction")
+    await service.handle("k99", Start(payload="ru-self-ngo1"), Delivery(update_id=1), today=TODAY)
+    await counting.flush()  # refused: kept for the next flush
+    assert errors == [1]
+    client.config_set("maxmemory", "0")
+    await counting.close()
+    assert client.hgetall(key) == {b"started": b"13"}
+    client.close()
 
 
 # --- end to end: legal help first, counts, and `decree-bot stats` ---------------------------

@@ -81,8 +81,8 @@ async def _started(parts: Parts, key_secret: bytes) -> AsyncIterator[AnyApplicat
             await application.shutdown()
     finally:
         await parts.store.close()
-        if parts.counts is not None:
-            await parts.counts.close()
+        if parts.counting is not None:
+            await parts.counting.close()
 
 
 def _extras(application: AnyApplication, parts: Parts) -> None:
