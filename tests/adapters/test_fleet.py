@@ -227,6 +227,29 @@ def test_the_bulk_budget_is_shared_by_two_processes(redis_url: str) -> None:
     assert 18 <= sum(sent) <= 31, sent  # 2 s at 10/s, plus at most a second's burst
 
 
+async def test_after_redis_restarts_the_flood_news_is_heard_again() -> None:
+    """While Redis is away nobody books ahead (a flood wait could be missed); once it is back,
+    the subscription is made again and flood waits are heard as before."""
+    heard: list[float] = []
+    with RedisServer() as server:
+        listener = await _hearing(_fleet(server.url), heard)
+        server.stop()
+        for _ in range(500):
+            if listener.pace_args("1000")[1] == "0":
+                break
+            await asyncio.sleep(0.01)
+        assert listener.pace_args("1000")[1] == "0"
+        server.start()
+        await _hearing(listener)  # listening again, by itself
+        await _fleet(server.url).hold_fleet(1.0)
+        for _ in range(500):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert heard
+        await listener.close()
+
+
 # --- the throttle on the fleet: two workers ------------------------------------------------
 
 
