@@ -220,8 +220,8 @@ class RedisFleet:
         return booked(fleet, pace)
 
     async def unbook(self, pace_key: str, moment: int, interval_ms: str) -> None:
-        """Give back the chat's moment booked with a fleet's answer that said wait (only
-        then: one more round trip, while the fleet waits anyway)."""
+        """Give back a chat's moment the booking does not use: the fleet said wait, or it was
+        booked ahead while the fleet is paced (only then: one more round trip)."""
         async with unavailable_as_store_errors():
             await self._unbook(keys=[pace_key], args=[moment, interval_ms])
 
