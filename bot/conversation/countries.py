@@ -495,21 +495,33 @@ def _deletions(key: str) -> set[str]:
     return {key[:i] + key[i + 1 :] for i in range(len(key))}
 
 
+#: A deletion index entry: the loose key a variant comes from, or a tuple of them when it
+#: comes from several (rare). A bare string, not a set: ~15,000 entries, most of one key.
+_Sources = str | tuple[str, ...]
+
 #: (exact, loose, near): key -> code, loose key -> code, and for misspellings, a loose key
 #: with at most one letter left out -> the loose keys it comes from (a deletion index: two
 #: words one edit apart share an entry, so a typo is found by a few lookups, not a scan).
-_Tables = tuple[dict[str, str], dict[str, str], dict[str, frozenset[str]]]
+_Tables = tuple[dict[str, str], dict[str, str], dict[str, _Sources]]
 
 
 def _build() -> _Tables:
     exact = _unambiguous((_key(name), code, hand) for code, name, hand in _names())
     loose = _unambiguous((_loose(key), code, False) for key, code in exact.items())
-    near: dict[str, set[str]] = {}
+    near: dict[str, _Sources] = {}
     for key in loose:
         if len(key) >= _FUZZY_ONE - 1:
             for variant in {key, *_deletions(key)}:
-                near.setdefault(variant, set()).add(key)
-    return exact, loose, {variant: frozenset(keys) for variant, keys in near.items()}
+                known = near.setdefault(variant, key)
+                if known is not key:  # a variant each key yields once: another key's
+                    near[variant] = (known, key) if isinstance(known, str) else (*known, key)
+    return exact, loose, near
+
+
+def _sources(near: dict[str, _Sources], variant: str) -> tuple[str, ...]:
+    """The loose keys `variant` comes from in the deletion index (none if it is not there)."""
+    found = near.get(variant, ())
+    return (found,) if isinstance(found, str) else found
 
 
 _TABLES: list[_Tables] = []
@@ -598,9 +610,9 @@ def _find_near(key: str) -> str | None:
         if len(stem) < _FUZZY_ONE:
             continue
         limit = 2 if len(stem) >= _FUZZY_TWO else 1
-        candidates = set(near.get(stem, ()))
+        candidates = set(_sources(near, stem))
         for variant in _deletions(stem):
-            candidates |= near.get(variant, frozenset())
+            candidates.update(_sources(near, variant))
         for candidate in candidates:
             distance = _distance(stem, candidate)
             code = loose[candidate]

@@ -548,3 +548,19 @@ def test_fast() -> None:
         for text in inputs:
             match_country(text)
     assert time.process_time() - start < 2.0
+
+
+def test_deletion_index_lists_every_source() -> None:
+    """The compact deletion index (a key, or a tuple of keys, per variant) holds exactly what a
+    plain variant -> set-of-keys index holds, so misspellings find the same countries."""
+    _, loose, near = countries._tables()
+    plain: dict[str, set[str]] = {}
+    for key in loose:
+        if len(key) >= countries._FUZZY_ONE - 1:
+            for variant in {key, *countries._deletions(key)}:
+                plain.setdefault(variant, set()).add(key)
+    assert {variant: set(countries._sources(near, variant)) for variant in near} == plain
+    shared = [keys for keys in near.values() if isinstance(keys, tuple)]
+    assert shared, "some variant comes from two keys, so the tuple form is exercised"
+    assert all(len(set(keys)) == len(keys) >= 2 for keys in shared)
+    assert countries._sources(near, "zzzzzzzzzz") == ()
