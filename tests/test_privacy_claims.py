@@ -144,11 +144,21 @@ def test_subscription_has_exactly_the_documented_fields() -> None:
 
 
 def test_stored_state_uses_only_the_one_letter_names() -> None:
-    """The stored form is compact JSON: one-letter names, unset fields left out."""
-    state = State.fresh(lang="tg", mode="relative", answers={"sex": "male"}, path=("sex",))
+    """The stored form is compact JSON: one-letter names, facts asked as their one-letter
+    codes, unset fields left out."""
+    state = State.fresh(
+        lang="tg", mode="relative", answers={"sex": "male"}, path=("sex", "age"), asking="grounds"
+    )
     stored = json.loads(encode(state))
     assert set(stored) <= set(DOCUMENTED_FIELDS)
-    assert stored == {"v": 1, "l": "tg", "m": "relative", "a": {"sex": "male"}, "h": ["sex"]}
+    assert stored == {
+        "v": 2,
+        "l": "tg",
+        "m": "relative",
+        "f": "g",
+        "a": {"sex": "male"},
+        "h": "sa",
+    }
 
 
 def test_record_header_is_version_and_recent_update_ids() -> None:

@@ -1,21 +1,38 @@
 """The conversation state: one small value per conversation, with a schema version.
 
 Field names are one letter in storage because every byte is kept for every person in Redis;
-the long names are what the code uses. A value that does not parse, or has another schema,
-is never an error: the conversation starts afresh with a polite notice.
+the long names are what the code uses. So are the facts in `f` and `h` (`FACT_CODES`, since
+schema 2; schema 1 named them in full and is still read). A value that does not parse, or
+has another schema, is never an error: the conversation starts afresh with a polite notice.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LANGUAGES", "SCHEMA", "Mode", "State", "Step", "decode", "encode"]
+__all__ = ["FACT_CODES", "LANGUAGES", "SCHEMA", "Mode", "State", "Step", "decode", "encode"]
 
 #: Bumped whenever a stored value from an older release could be misread.
-SCHEMA = 1
+SCHEMA = 2
+#: Schema 1 stored the facts of `f` and `h` by name ("h":["sex","age"], not "h":"sa").
+_SCHEMA_FACTS_NAMED = 1
+
+#: The letter that stands for each fact in `f` and `h` (its question's letter in callback
+#: data too). Stored: never change one.
+FACT_CODES: Final[Mapping[str, str]] = {
+    "sex": "s",
+    "age": "a",
+    "citizenship": "c",
+    "application": "p",
+    "grounds": "g",
+    "documents": "d",
+}
+_FACTS: Final = {code: fact for fact, code in FACT_CODES.items()}
 
 #: Languages offered, in the order of the picker; "en" is the source language.
 LANGUAGES = ("ru", "tg", "uz", "uz_Cyrl", "az", "en")
@@ -94,8 +111,14 @@ class State(BaseModel):
 
 
 def encode(state: State) -> bytes:
-    """The stored form of a state: compact JSON, defaults left out, schema always kept."""
-    return state.model_dump_json(by_alias=True, exclude_defaults=True).encode()
+    """The stored form of a state: compact JSON, defaults left out, schema always kept, and
+    the facts of `f` and `h` as their letters ("h":"sac")."""
+    stored = state.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if "f" in stored:
+        stored["f"] = FACT_CODES[stored["f"]]
+    if "h" in stored:
+        stored["h"] = "".join(FACT_CODES[fact] for fact in stored["h"])
+    return json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def decode(raw: bytes | None) -> tuple[State | None, bool]:
@@ -103,9 +126,37 @@ def decode(raw: bytes | None) -> tuple[State | None, bool]:
     if raw is None:
         return None, False
     try:
-        state = State.model_validate_json(raw, by_alias=True)
-    except ValidationError:
-        return None, True
-    if state.schema_version != SCHEMA:
+        stored = json.loads(raw)
+        if not isinstance(stored, dict):
+            return None, True
+        version = stored.get("v")
+        if version == SCHEMA:
+            stored = _facts_named(stored)
+        elif version == _SCHEMA_FACTS_NAMED and not isinstance(version, bool):
+            _facts_known(stored)  # so that it can be stored again
+        else:
+            return None, True
+        # A schema 1 record reads as the current schema: the next write stores it so.
+        state = State.model_validate({**stored, "v": SCHEMA}, by_alias=True)
+    except (ValueError, KeyError, TypeError):  # json's and pydantic's errors are ValueErrors
         return None, True
     return state, False
+
+
+def _facts_named(stored: dict[str, Any]) -> dict[str, Any]:
+    """`stored` with the letters of `f` and `h` read back as facts (KeyError if unknown)."""
+    named = dict(stored)
+    if "f" in named:
+        named["f"] = _FACTS[named["f"]]
+    if "h" in named:
+        if not isinstance(named["h"], str):
+            raise TypeError("path")
+        named["h"] = [_FACTS[code] for code in named["h"]]
+    return named
+
+
+def _facts_known(stored: dict[str, Any]) -> None:
+    """KeyError unless every fact in `f` and `h` (named, as in schema 1) has a letter."""
+    facts = {*stored.get("h", ()), *([stored["f"]] if stored.get("f") is not None else [])}
+    if not facts <= FACT_CODES.keys():
+        raise KeyError("fact")

@@ -33,6 +33,8 @@ from bot.conversation import (
     transition,
 )
 from bot.conversation.codec import MAX_DATA
+from bot.conversation.questions import QUESTIONS
+from bot.conversation.state import FACT_CODES, SCHEMA
 from bot.conversation.replies import Reply
 from rules import decide
 from tests.conftest import TODAY
@@ -299,7 +301,49 @@ class TestStateVersions:
         assert decode(encode(state)) == (state, False)
         assert state.org == "abc1"
 
-    @pytest.mark.parametrize("raw", [b"", b"{", b'{"v":0}', b'{"v":1,"s":"nope"}', b"\xff\xfe"])
+    def test_schema_1_record_is_still_read(self) -> None:
+        """A record of schema 1 (facts named in full) reads as the same conversation, and is
+        stored again in the current schema (facts as their letters)."""
+        raw = (
+            b'{"v":1,"l":"az","m":"relative","s":"q","f":"application","a":{"sex":"male",'
+            b'"age_band":"18_to_65","citizenship":"UZ"},"h":["sex","age","citizenship"],'
+            b'"t":5,"i":1}'
+        )
+        state, lost = decode(raw)
+        assert not lost and state is not None
+        assert state.schema_version == SCHEMA == 2
+        assert (state.asking, state.path) == ("application", ("sex", "age", "citizenship"))
+        assert state.answers == {"sex": "male", "age_band": "18_to_65", "citizenship": "UZ"}
+        assert (state.lang, state.mode, state.step, state.turn) == ("az", "relative", "q", 5)
+        assert state.first_message == 1
+        assert encode(state) == (
+            b'{"v":2,"l":"az","m":"relative","s":"q","f":"p","a":{"sex":"male",'
+            b'"age_band":"18_to_65","citizenship":"UZ"},"h":"sac","t":5,"i":1}'
+        )
+        assert decode(encode(state)) == (state, False)
+
+    def test_fact_letters_are_the_question_letters(self) -> None:
+        """Each fact is stored as the letter its question has in callback data."""
+        assert FACT_CODES == {fact: q.code for fact, q in QUESTIONS.items()}
+
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            b"",
+            b"{",
+            b"[]",
+            b'{"v":0}',
+            b'{"v":3}',
+            b'{"v":true}',
+            b'{"v":1,"s":"nope"}',
+            b'{"v":1,"h":["sex","nope"]}',
+            b'{"v":1,"f":"nope"}',
+            b'{"v":2,"h":"sx"}',
+            b'{"v":2,"h":["sex"]}',
+            b'{"v":2,"f":"application"}',
+            b"\xff\xfe",
+        ],
+    )
     def test_unreadable_state_is_dropped(self, raw: bytes) -> None:
         """Garbage or an old schema decodes to nothing, flagged as lost."""
         assert decode(raw) == (None, True)
