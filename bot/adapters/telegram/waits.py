@@ -162,12 +162,12 @@ class LocalWaits:
         """Remember when the chat's new message went, for its interval only."""
         sent = self.last_sent[chat] = self.clock()
         self._recent.append(sent)
+        # A bound method and its arguments, not a closure: one timer per message sent.
+        asyncio.get_running_loop().call_later(self.interval(chat), self._expire_sent, chat, sent)
 
-        def expire() -> None:
-            if self.last_sent.get(chat) == sent:
-                del self.last_sent[chat]
-
-        asyncio.get_running_loop().call_later(self.interval(chat), expire)
+    def _expire_sent(self, chat: object, sent: float) -> None:
+        if self.last_sent.get(chat) == sent:
+            del self.last_sent[chat]
 
     def touch(self, chat: object) -> bool:
         """This call writes to the chat now; whether another did within `RECENT` seconds
@@ -175,10 +175,9 @@ class LocalWaits:
         now = self.clock()
         before = self.touched.get(chat)
         self.touched[chat] = now
-
-        def expire() -> None:
-            if self.touched.get(chat) == now:
-                del self.touched[chat]
-
-        asyncio.get_running_loop().call_later(RECENT, expire)
+        asyncio.get_running_loop().call_later(RECENT, self._expire_touch, chat, now)
         return before is not None and now - before < RECENT
+
+    def _expire_touch(self, chat: object, now: float) -> None:
+        if self.touched.get(chat) == now:
+            del self.touched[chat]
