@@ -34,8 +34,8 @@ from bot.conversation import (
 )
 from bot.conversation.codec import MAX_DATA
 from bot.conversation.questions import QUESTIONS
-from bot.conversation.state import FACT_CODES, SCHEMA
 from bot.conversation.replies import Reply
+from bot.conversation.state import FACT_CODES, SCHEMA
 from rules import decide
 from tests.conftest import TODAY
 
@@ -310,7 +310,8 @@ class TestStateVersions:
             b'"t":5,"i":1}'
         )
         state, lost = decode(raw)
-        assert not lost and state is not None
+        assert not lost
+        assert state is not None
         assert state.schema_version == SCHEMA == 2
         assert (state.asking, state.path) == ("application", ("sex", "age", "citizenship"))
         assert state.answers == {"sex": "male", "age_band": "18_to_65", "citizenship": "UZ"}
@@ -324,7 +325,7 @@ class TestStateVersions:
 
     def test_fact_letters_are_the_question_letters(self) -> None:
         """Each fact is stored as the letter its question has in callback data."""
-        assert FACT_CODES == {fact: q.code for fact, q in QUESTIONS.items()}
+        assert {fact: q.code for fact, q in QUESTIONS.items()} == FACT_CODES
 
     @pytest.mark.parametrize(
         "raw",
