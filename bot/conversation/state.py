@@ -8,12 +8,19 @@ has another schema, is never an error: the conversation starts afresh with a pol
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 __all__ = ["FACT_CODES", "LANGUAGES", "SCHEMA", "Mode", "State", "Step", "decode", "encode"]
 
@@ -63,7 +70,7 @@ class State(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     #: Required, so that compact storage (defaults left out) always keeps it.
-    schema_version: int = Field(alias="v")
+    schema_version: int = Field(alias="v", strict=True)  # never a JSON true
     lang: str | None = Field(default=None, alias="l")
     mode: Mode | None = Field(default=None, alias="m")
     #: An organisation's code from a deep link (letters and digits only).
@@ -79,6 +86,22 @@ class State(BaseModel):
     turn: int = Field(default=0, alias="t")
     #: The first chat message of this conversation, so /forget can delete from there.
     first_message: int | None = Field(default=None, alias="i")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_facts(cls, data: Any) -> Any:
+        """A stored record (keyed by aliases, "v" first of all) has its facts read back."""
+        return _facts_read(data) if isinstance(data, dict) and "v" in data else data
+
+    @model_serializer(mode="wrap", when_used="json")
+    def _facts_as_letters(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Stored, the facts of `f` and `h` are their letters ("h":"sac")."""
+        stored = handler(self)
+        if stored.get("f") is not None:
+            stored["f"] = FACT_CODES[stored["f"]]
+        if "h" in stored:
+            stored["h"] = "".join(FACT_CODES[fact] for fact in stored["h"])
+        return stored
 
     @classmethod
     def fresh(cls, **fields: object) -> State:
@@ -113,50 +136,45 @@ class State(BaseModel):
 def encode(state: State) -> bytes:
     """The stored form of a state: compact JSON, defaults left out, schema always kept, and
     the facts of `f` and `h` as their letters ("h":"sac")."""
-    stored = state.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    if "f" in stored:
-        stored["f"] = FACT_CODES[stored["f"]]
-    if "h" in stored:
-        stored["h"] = "".join(FACT_CODES[fact] for fact in stored["h"])
-    return json.dumps(stored, ensure_ascii=False, separators=(",", ":")).encode()
+    return state.model_dump_json(by_alias=True, exclude_defaults=True).encode()
 
 
 def decode(raw: bytes | None) -> tuple[State | None, bool]:
-    """The state in `raw`, and whether an unreadable or outdated value was dropped."""
+    """The state in `raw`, and whether an unreadable or outdated value was dropped. A schema 1
+    record reads as the current schema: the next write stores it so."""
     if raw is None:
         return None, False
     try:
-        stored = json.loads(raw)
-        if not isinstance(stored, dict):
-            return None, True
-        version = stored.get("v")
-        if version == SCHEMA:
-            stored = _facts_named(stored)
-        elif version == _SCHEMA_FACTS_NAMED and not isinstance(version, bool):
-            _facts_known(stored)  # so that it can be stored again
-        else:
-            return None, True
-        # A schema 1 record reads as the current schema: the next write stores it so.
-        state = State.model_validate({**stored, "v": SCHEMA}, by_alias=True)
-    except (ValueError, KeyError, TypeError):  # json's and pydantic's errors are ValueErrors
+        state = State.model_validate_json(raw, by_alias=True)
+    except ValidationError:
+        return None, True
+    if state.schema_version == _SCHEMA_FACTS_NAMED:
+        return state.model_copy(update={"schema_version": SCHEMA}), False
+    if state.schema_version != SCHEMA:
         return None, True
     return state, False
 
 
-def _facts_named(stored: dict[str, Any]) -> dict[str, Any]:
-    """`stored` with the letters of `f` and `h` read back as facts (KeyError if unknown)."""
+def _facts_read(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored record's facts of `f` and `h` by name: read from their letters (schema 2), or
+    checked to have one (schema 1, which named them). ValueError for anything else."""
+    version = stored.get("v")
     named = dict(stored)
-    if "f" in named:
-        named["f"] = _FACTS[named["f"]]
-    if "h" in named:
-        if not isinstance(named["h"], str):
-            raise TypeError("path")
-        named["h"] = [_FACTS[code] for code in named["h"]]
+    if version == SCHEMA and type(version) is int:
+        if "f" in named:
+            named["f"] = _fact(named["f"])
+        if "h" in named:
+            if not isinstance(named["h"], str):
+                raise ValueError("h: the letters of the facts asked")
+            named["h"] = [_fact(code) for code in named["h"]]
+    elif version == _SCHEMA_FACTS_NAMED and type(version) is int:
+        facts = [*named.get("h", ()), *([named["f"]] if named.get("f") is not None else [])]
+        if not set(facts) <= FACT_CODES.keys():
+            raise ValueError("a fact without a letter")
     return named
 
 
-def _facts_known(stored: dict[str, Any]) -> None:
-    """KeyError unless every fact in `f` and `h` (named, as in schema 1) has a letter."""
-    facts = {*stored.get("h", ()), *([stored["f"]] if stored.get("f") is not None else [])}
-    if not facts <= FACT_CODES.keys():
-        raise KeyError("fact")
+def _fact(code: object) -> str:
+    if not isinstance(code, str) or code not in _FACTS:
+        raise ValueError("not a fact's letter")
+    return _FACTS[code]
