@@ -250,6 +250,7 @@ class Counting:
         self._sums: dict[tuple[str, str], Counter[str]] = {}
         self._flushing: asyncio.TimerHandle | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     async def flush(self) -> None:
         """Write the counts added up so far (kept for the next flush if Redis fails)."""
@@ -266,7 +267,8 @@ class Counting:
                 self._sums.setdefault(key, Counter()).update(fields)
 
     async def close(self) -> None:
-        """Write what is left, and close the connection."""
+        """Write what is left, and close the connection (nothing is written after this)."""
+        self._closed = True
         if self._flushing is not None:
             self._flushing.cancel()
             self._flushing = None
@@ -277,7 +279,7 @@ class Counting:
             await self._counts.close()
 
     def _flush_soon(self) -> None:
-        if self._flushing is None:
+        if self._flushing is None and not self._closed:
             self._flushing = asyncio.get_running_loop().call_later(
                 self._flush_seconds, self._flush_now
             )

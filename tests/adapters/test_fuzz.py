@@ -149,6 +149,8 @@ async def _start(redis_url: str) -> tuple[FakeBotApi, AnyApplication, Parts]:
 async def _stop(api: FakeBotApi, app: AnyApplication, parts: Parts) -> None:
     await app.shutdown()
     await parts.store.close()
+    if parts.counting is not None:
+        await parts.counting.close()  # the counts added up, written; no flush left pending
     await api.stop()
 
 
