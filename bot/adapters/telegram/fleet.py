@@ -88,9 +88,10 @@ LEARN_FROM = 10
 GROWS_MS = 10_000
 
 
-#: After a booking that said the fleet is paced as a whole (a learnt pace, the reply cap),
-#: no chat's moment is booked ahead for this long (seconds).
-PACED_SECONDS = 1.0
+#: After a booking that said the fleet is paced as a whole (a learnt pace, the reply cap) or
+#: flooded, no chat's moment is booked ahead for this long (seconds): as long as a learnt
+#: pace is kept after a 429 (a surge), when messages booked ahead would bunch.
+PACED_SECONDS = 30.0
 
 _FLEET_NAMES = ("flood", "spend", "cap", "count", "learnt", "pace")
 
@@ -128,7 +129,7 @@ class RedisFleet:
         self._keys = fleet_keys(pace_keys)
         self._channel = news_channel(pace_keys)
         self._news: FloodNews | None = None
-        self._paced_at = -PACED_SECONDS  # when a booking last said the fleet is paced
+        self._paced_at = float("-inf")  # when a booking last said the fleet is paced
         self._pace = client.register_script(PACE_SCRIPT)
         self._fleet = client.register_script(FLEET_SCRIPT)
         self._hold = client.register_script(HOLD_SCRIPT)
@@ -213,9 +214,9 @@ class RedisFleet:
         return answer
 
     def heard(self, fleet: Any, pace: Any) -> Booked:
-        """A reply's booking (`booked`); while the fleet is paced as a whole, no moment is
-        booked ahead for a while."""
-        if text(fleet[1]) == "paced":
+        """A reply's booking (`booked`); once the fleet is paced as a whole or flooded, no
+        moment is booked ahead for a while (`PACED_SECONDS`)."""
+        if text(fleet[1]) in ("paced", "flood", "learnt", "cap"):
             self._paced_at = time.monotonic()
         return booked(fleet, pace)
 
