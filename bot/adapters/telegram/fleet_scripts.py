@@ -32,8 +32,9 @@ return {wait, next_free}
 """
 
 UNBOOK_SCRIPT = """
--- Give back a chat's moment booked together with a fleet's answer that said wait (the
--- fleet was flooded, or at its cap): the chat keeps its place in the queue.
+-- Give back a chat's moment its booking does not use: the fleet's answer said wait (it was
+-- flooded, or at its cap), or the moment was booked ahead while the fleet is paced as a
+-- whole. The chat keeps its place in the queue.
 -- KEYS[1]  the chat's pace key
 -- ARGV[1]  the next free moment PACE_SCRIPT kept (ms of Redis's clock)
 -- ARGV[2]  the interval it added, in ms
