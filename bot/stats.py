@@ -152,10 +152,6 @@ class RedisCounts:
         """The hash of one organisation and week."""
         return f"{STATS_PREFIX}{org}:{week}"
 
-    async def add(self, counted: Tally) -> None:
-        """Add one to each field, and keep the hash 400 days from its first count."""
-        await self.add_up({(counted.org, counted.week): Counter(counted.fields)})
-
     async def add_up(self, sums: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
         """Add each (organisation, week)'s sums, in one round trip; each hash is kept 400 days
         from its first count."""

@@ -186,8 +186,8 @@ async def test_counts_are_one_hash_per_org_and_week_kept_400_days(redis_url: str
     counts = RedisCounts(redis_url)
     try:
         for _ in range(11):
-            await counts.add(Tally("ngo1", "2026-W48", ("started",)))
-        await counts.add(Tally("none", "2026-W49", ("started", "results", "lang:ru")))
+            await counts.add_up({("ngo1", "2026-W48"): {"started": 1}})
+        await counts.add_up({("none", "2026-W49"): {"started": 1, "results": 1, "lang:ru": 1}})
         rows = await counts.read()
         assert rows == {
             ("ngo1", "2026-W48"): {"started": 11},
