@@ -270,6 +270,7 @@ def _run_leaflet(args: argparse.Namespace, settings: Settings) -> int:
 def _run_stats(args: argparse.Namespace, settings: Settings) -> int:
     import json  # noqa: PLC0415
 
+    from bot.compose import redis_client  # noqa: PLC0415
     from bot.stats import RedisCounts, as_json, format_table  # noqa: PLC0415
 
     if not settings.redis_url:
@@ -277,10 +278,9 @@ def _run_stats(args: argparse.Namespace, settings: Settings) -> int:
             "decree-bot stats: counts are kept in Redis; set DECREEBOT_REDIS_URL", file=sys.stderr
         )
         return 2
-    redis_url = settings.redis_url.get_secret_value()
 
     async def read() -> dict[tuple[str, str], dict[str, int]]:
-        counts = RedisCounts(redis_url)
+        counts = RedisCounts(redis_client(settings))
         try:
             return await counts.read(org=args.org, since=args.since)
         finally:

@@ -207,7 +207,7 @@ def build_parts(settings: Settings, *, warn_memory: bool = True) -> Parts:
             served_in=lambda lang: catalogs[lang].gettext(LEGAL_HELP_LANGUAGES),
         ),
     )
-    counts = RedisCounts(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    counts = RedisCounts(redis_client(settings)) if settings.redis_url else None
     metrics = _metrics(settings)
     service = ChatService(store=store, ttl_seconds=settings.session_ttl)
     counting = None

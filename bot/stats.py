@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
@@ -25,6 +26,9 @@ from bot.conversation.state import LANGUAGES
 from bot.organisations import Organisation, bucket
 from rules import Finding, Outcome
 from rules.possibilities import possibilities
+
+if TYPE_CHECKING:
+    from bot.storage.redis import AnyRedis
 
 __all__ = [
     "FIELDS",
@@ -140,12 +144,11 @@ def tally(change: Change, known: Mapping[str, Organisation]) -> Tally | None:
 
 
 class RedisCounts:
-    """The counts in Redis, through redis-py (its own small connection)."""
+    """The counts in Redis, through a redis-py client of their own: one Redis, the master
+    its Sentinels name, or a Cluster (`bot.compose.redis_client`), as the conversations."""
 
-    def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis  # noqa: PLC0415 - only where counts are kept
-
-        self._redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, client: AnyRedis) -> None:
+        self._redis = client
 
     @staticmethod
     def key(org: str, week: str) -> str:

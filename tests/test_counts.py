@@ -14,10 +14,13 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from bot.compose import build_parts, redis_client
+from bot.config import Settings
 from bot.conversation import (
     Answer,
     Event,
@@ -50,7 +53,13 @@ from bot.stats import (
 from bot.storage import MemoryStore
 from tests.adapters.telegram_harness import RunningBot, press, running_bot
 from tests.conftest import TODAY
-from tests.redis_server import all_keys_with_ttl
+from tests.redis_server import (
+    SENTINEL_SERVICE,
+    RedisCluster,
+    RedisSentinels,
+    all_keys_with_ttl,
+    redis_client_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = {
@@ -165,7 +174,9 @@ def test_small_counts_are_masked() -> None:
 async def test_a_failure_to_count_never_fails_the_update() -> None:
     errors: list[int] = []
     counting = Counting(
-        KNOWN, RedisCounts("redis://127.0.0.1:1/0"), on_error=lambda: errors.append(1)
+        KNOWN,
+        RedisCounts(redis_client_for("redis://127.0.0.1:1/0")),
+        on_error=lambda: errors.append(1),
     )
     service = ChatService(store=MemoryStore(ttl_seconds=60), ttl_seconds=60, on_change=counting)
     handled = await service.handle(
@@ -183,7 +194,7 @@ async def test_a_failure_to_count_never_fails_the_update() -> None:
 
 @pytest.mark.redis
 async def test_counts_are_one_hash_per_org_and_week_kept_400_days(redis_url: str) -> None:
-    counts = RedisCounts(redis_url)
+    counts = RedisCounts(redis_client_for(redis_url))
     try:
         for _ in range(11):
             await counts.add_up({("ngo1", "2026-W48"): {"started": 1}})
@@ -208,7 +219,7 @@ async def test_counts_are_added_up_and_written_together_then_again_after_a_failu
 ) -> None:
     """Many people's changes cost one write every few seconds, not a round trip each; counts
     that could not be written are written at the next flush."""
-    counts, errors = RedisCounts(redis_url), []
+    counts, errors = RedisCounts(redis_client_for(redis_url)), []
     counting = Counting(KNOWN, counts, on_error=lambda: errors.append(1), flush_seconds=0.2)
     service = ChatService(store=MemoryStore(ttl_seconds=60), ttl_seconds=60, on_change=counting)
     for chat in range(12):
@@ -302,6 +313,53 @@ async def test_ngo_link_shows_its_contacts_first_and_is_counted(
     assert [(r["org"], r["week"], r["started"], r["lang:tg"]) for r in rows] == [
         ("ngo1", week, "<10", "<10")
     ]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("topology", ["cluster", "sentinel"])
+async def test_counts_go_where_the_conversations_are_on_a_cluster_or_sentinels(
+    topology: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """With a Cluster or Sentinels the counts use the bot's own client for them, not a plain
+    connection to the URL (which names no node under Sentinel, and one node of a Cluster)."""
+    helpfile = tmp_path / "help.toml"
+    helpfile.write_text(HELP_FILE, encoding="utf-8")
+    secret = "k" * 40
+    if topology == "cluster":
+        cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+        cluster.flush()
+        settings = Settings(
+            redis_url=cluster.url, redis_cluster=True, key_secret=secret,
+            legal_help_file=helpfile, _env_file=None,  # type: ignore[call-arg]
+        )  # fmt: skip
+        admin: Any = redis.RedisCluster.from_url(cluster.url)
+    else:
+        sentinels: RedisSentinels = request.getfixturevalue("redis_sentinel")
+        sentinels.flush()
+        settings = Settings(
+            redis_url="redis://", redis_sentinels=sentinels.addresses,
+            redis_sentinel_service=SENTINEL_SERVICE, key_secret=secret,
+            legal_help_file=helpfile, _env_file=None,  # type: ignore[call-arg]
+        )  # fmt: skip
+        admin = redis.Redis.from_url(sentinels.master_url())
+    parts = build_parts(settings, warn_memory=False)
+    assert parts.counting is not None
+    try:
+        for chat in range(3):  # three people, in keys of different slots on a Cluster
+            await parts.service.handle(
+                f"k{chat}", Start(payload="ru-self-ngo1"), Delivery(update_id=1), today=TODAY
+            )
+    finally:
+        await parts.counting.close()
+        await parts.store.close()
+    week = week_of(TODAY)
+    assert admin.hgetall(f"{STATS_PREFIX}ngo1:{week}") == {b"started": b"3"}
+    admin.close()
+    counts = RedisCounts(redis_client(settings))  # as `decree-bot stats` reads them
+    try:
+        assert await counts.read() == {("ngo1", week): {"started": 3}}
+    finally:
+        await counts.close()
 
 
 def _stats(redis_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
