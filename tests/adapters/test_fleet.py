@@ -13,9 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from telegram.error import RetryAfter
 
 from bot.adapters.telegram.fleet import PACE_PREFIX, RedisFleet, fleet_keys
+from bot.adapters.telegram.fleet_news import FloodNews
 from bot.adapters.telegram.throttle import BULK, Throttle
 from bot.storage import KeyMaker, StoreUnavailable
 from tests.redis_server import RedisServer, all_keys_with_ttl, redis_client_for
@@ -248,6 +250,41 @@ async def test_after_redis_restarts_the_flood_news_is_heard_again() -> None:
             await asyncio.sleep(0.01)
         assert heard
         await listener.close()
+
+
+async def test_a_silent_subscription_counts_as_lost_and_is_made_again() -> None:
+    """A connection that stops answering without closing (Redis paused here; a dropped route
+    in life) is noticed by its unanswered PINGs: nobody books ahead until the subscription is
+    made again, and then flood waits are heard as before."""
+    heard: list[float] = []
+    with RedisServer() as server:
+        news = FloodNews(redis_client_for(server.url), "news", heard.append, heartbeat=0.2)
+        news.start()
+        for _ in range(500):
+            if news.live:
+                break
+            await asyncio.sleep(0.01)
+        assert news.live
+        admin = redis.Redis.from_url(server.url)
+        admin.execute_command("CLIENT", "PAUSE", "1500", "ALL")  # no answer, no reset
+        for _ in range(100):
+            if not news.live:
+                break
+            await asyncio.sleep(0.01)
+        assert not news.live  # within a second: two heartbeats of silence
+        for _ in range(500):
+            if news.live:
+                break
+            await asyncio.sleep(0.01)
+        assert news.live  # subscribed again once Redis answers
+        admin.publish("news", "700")
+        for _ in range(200):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert heard == [0.7]
+        admin.close()
+        await news.close()
 
 
 # --- the throttle on the fleet: two workers ------------------------------------------------
