@@ -40,7 +40,7 @@ from bot.storage.base import (
     validate_cas_args,
 )
 
-__all__ = ["CAS_SCRIPT", "AnyRedis", "RedisStore", "unavailable_as_store_errors"]
+__all__ = ["CAS_SCRIPT", "AnyRedis", "RedisStore", "run_again", "unavailable_as_store_errors"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,20 @@ async def unavailable_as_store_errors() -> AsyncIterator[None]:
         if str(exc).startswith(_UNAVAILABLE_REPLIES):
             raise StoreUnavailable(f"redis unavailable ({type(exc).__name__})") from exc
         raise
+
+
+async def run_again(client: Any, reply: Any, script: str, keys: list[str], args: list[Any]) -> Any:
+    """A pipeline's reply to one script; when it was NOSCRIPT (Redis restarted and lost its
+    scripts), that script loaded and run again alone, its error returned in place of its
+    reply as in the pipeline. Only that one: the pipeline's others have run, and running them
+    again would spend a budget twice, or answer DUPLICATE to a write's own update."""
+    if not isinstance(reply, redis_errors.NoScriptError):
+        return reply
+    sha = await client.script_load(script)
+    try:
+        return await client.evalsha(sha, len(keys), *keys, *args)
+    except redis_errors.ResponseError as exc:
+        return exc
 
 
 class RedisStore:

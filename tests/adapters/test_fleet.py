@@ -16,7 +16,13 @@ import pytest
 import redis
 from telegram.error import RetryAfter
 
-from bot.adapters.telegram.fleet import PACE_PREFIX, RedisFleet, fleet_keys
+from bot.adapters.telegram.fleet import (
+    FLEET_SCRIPT,
+    PACE_PREFIX,
+    PACE_SCRIPT,
+    RedisFleet,
+    fleet_keys,
+)
 from bot.adapters.telegram.fleet_news import FloodNews
 from bot.adapters.telegram.throttle import BULK, Throttle
 from bot.storage import KeyMaker, StoreUnavailable
@@ -71,6 +77,30 @@ async def test_a_fleet_hold_holds_every_chat_and_a_chat_hold_only_that_chat(
     assert flooded.why == "flood"
     assert 1.8 < flooded.wait <= 2.0
     assert (await fleet.bulk()).why == "flood"
+
+
+@pytest.mark.parametrize("cached", ["pace", "fleet"])
+async def test_a_booking_after_half_a_script_flush_runs_each_script_once(
+    redis_url: str, cached: str
+) -> None:
+    """When Redis knows one of the booking's two scripts (another process loaded it after a
+    restart), only the other runs again: the fleet's budget is spent once, and a free chat's
+    first message is not kept waiting by its own first booking."""
+    fleet = _fleet(redis_url, reply_cap=2.0)
+    with redis.Redis.from_url(redis_url) as admin:
+        admin.script_flush()
+        admin.script_load({"pace": PACE_SCRIPT, "fleet": FLEET_SCRIPT}[cached])
+        before = _evalsha_calls(admin)
+        assert (await fleet.book(11, 1.0)).wait == 0.0
+        assert _evalsha_calls(admin) == before + 3  # both in the pipeline, one again
+        # The cap of 2 a second (a second's worth at once) was spent once: one more may go.
+        assert (await fleet.book(12, 1.0)).wait == 0.0
+        assert (await fleet.book(13, 1.0)).why == "cap"
+
+
+def _evalsha_calls(admin: redis.Redis) -> int:
+    stats = admin.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
 
 
 async def _hearing(fleet: RedisFleet, heard: list[float] | None = None) -> RedisFleet:

@@ -38,8 +38,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from redis import exceptions as redis_errors
-
 from bot.adapters.telegram.booking import (
     PREBOOKED,
     Booked,
@@ -56,7 +54,7 @@ from bot.adapters.telegram.fleet_scripts import (
     UNBOOK_SCRIPT,
 )
 from bot.storage import KeyMaker
-from bot.storage.redis import AnyRedis, unavailable_as_store_errors
+from bot.storage.redis import AnyRedis, run_again, unavailable_as_store_errors
 
 __all__ = [
     "FLEET_SCRIPT",
@@ -178,11 +176,6 @@ class RedisFleet:
     def pace_sha(self) -> str:
         return str(self._pace.sha)
 
-    async def load_scripts(self) -> None:
-        """Load the scripts (after NOSCRIPT: Redis restarted and flushed them)."""
-        for script in (PACE_SCRIPT, FLEET_SCRIPT, FLOOD_SCRIPT, HOLD_SCRIPT, UNBOOK_SCRIPT):
-            await self._client.script_load(script)
-
     async def book(self, chat_id: int, interval: float) -> Booked:
         """A reply's moment: the fleet's (flood wait, reply cap) and the chat's pace, booked
         together in one round trip (none when its conversation's write booked it a moment
@@ -194,16 +187,12 @@ class RedisFleet:
         keys, args = self.fleet_args("reply")
         pace_args = self.pace_args(ms)
         async with unavailable_as_store_errors():
-            for attempt in range(2):
-                async with self._client.pipeline(transaction=False) as pipe:
-                    pipe.evalsha(self._fleet.sha, len(keys), *keys, *args)
-                    pipe.evalsha(self._pace.sha, 1, pace_key, *pace_args)
-                    fleet, pace = await pipe.execute(raise_on_error=False)
-                if not any(isinstance(r, redis_errors.NoScriptError) for r in (fleet, pace)):
-                    break
-                if attempt:
-                    raise fleet if isinstance(fleet, Exception) else pace
-                await self.load_scripts()
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.evalsha(self._fleet.sha, len(keys), *keys, *args)
+                pipe.evalsha(self._pace.sha, 1, pace_key, *pace_args)
+                fleet, pace = await pipe.execute(raise_on_error=False)
+            fleet = await run_again(self._client, fleet, FLEET_SCRIPT, keys, args)
+            pace = await run_again(self._client, pace, PACE_SCRIPT, [pace_key], pace_args)
             for reply in (fleet, pace):
                 if isinstance(reply, Exception):
                     raise reply

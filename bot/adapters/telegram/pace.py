@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from redis import exceptions as redis_errors
-
 from bot.adapters.telegram.booking import PREBOOKED, to_give_back
-from bot.adapters.telegram.fleet import FLEET_SCRIPT, PACE_PREFIX, PACE_SCRIPT, RedisFleet
+from bot.adapters.telegram.fleet import (
+    FLEET_SCRIPT,
+    PACE_PREFIX,
+    PACE_SCRIPT,
+    RedisFleet,
+)
 from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, RedisStore, Snapshot, StoreUnavailable
 from bot.storage.keys import DEFAULT_PREFIX
-from bot.storage.redis import CAS_SCRIPT, unavailable_as_store_errors
+from bot.storage.redis import CAS_SCRIPT, run_again, unavailable_as_store_errors
 
 __all__ = [
     "PACE_PREFIX",
@@ -106,18 +109,10 @@ class BookPaceWithWrite:
                 pipe.evalsha(fleet.fleet_sha, len(fleet_keys), *fleet_keys, *fleet_args)
                 pipe.evalsha(fleet.pace_sha, 1, pace_key, *pace_args)
                 written, spent, waited = await pipe.execute(raise_on_error=False)
-            # After NOSCRIPT (Redis restarted, scripts flushed) run again only the scripts
-            # that did not run: the others have landed, and a second CAS of the same
-            # update would answer DUPLICATE for its own write.
-            if isinstance(written, redis_errors.NoScriptError):
-                await self._client.script_load(CAS_SCRIPT)
-                written = await self._run(store.cas_sha, [key], args)
-            if isinstance(spent, redis_errors.NoScriptError):
-                await self._client.script_load(FLEET_SCRIPT)
-                spent = await self._run(fleet.fleet_sha, fleet_keys, fleet_args)
-            if isinstance(waited, redis_errors.NoScriptError):
-                await self._client.script_load(PACE_SCRIPT)
-                waited = await self._run(fleet.pace_sha, [pace_key], pace_args)
+            client = self._client
+            written = await run_again(client, written, CAS_SCRIPT, [key], args)
+            spent = await run_again(client, spent, FLEET_SCRIPT, fleet_keys, fleet_args)
+            waited = await run_again(client, waited, PACE_SCRIPT, [pace_key], pace_args)
             result = read(written)
         if isinstance(spent, Exception) or isinstance(waited, Exception):
             return result
@@ -128,13 +123,6 @@ class BookPaceWithWrite:
             with contextlib.suppress(StoreUnavailable):
                 await fleet.unbook(pace_key, moment, self._interval_ms)
         return result
-
-    async def _run(self, sha: str, keys: list[str], args: list[Any]) -> Any:
-        """One script by SHA, its error returned in place of its reply (as in the pipeline)."""
-        try:
-            return await self._client.evalsha(sha, len(keys), *keys, *args)
-        except redis_errors.ResponseError as exc:
-            return exc
 
     async def delete(self, key: str) -> None:
         await self._store.delete(key)
