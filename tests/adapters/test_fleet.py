@@ -188,6 +188,39 @@ async def test_every_process_hears_of_a_flood_wait_the_moment_it_is_recorded(
     assert listener.pace_args("1000")[1] == "0"  # no longer hearing: nothing booked ahead
 
 
+@pytest.mark.parametrize("where", ["single", "cluster"])
+async def test_an_answering_subscription_stays_live_across_heartbeats(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    """The PINGs on the subscription are answered, on one Redis and on a Cluster: it is never
+    taken for lost while Redis answers, and still hears what is published."""
+    if where == "cluster":
+        url, cluster = request.getfixturevalue("redis_cluster").url, True
+    else:
+        url, cluster = request.getfixturevalue("redis_url"), False
+    heard: list[float] = []
+    news = FloodNews(redis_client_for(url, cluster=cluster), "news", heard.append, heartbeat=0.1)
+    news.start()
+    for _ in range(500):
+        if news.live:
+            break
+        await asyncio.sleep(0.01)
+    lost = 0
+    for _ in range(50):  # a second: ten heartbeats
+        await asyncio.sleep(0.02)
+        lost += not news.live
+    assert lost == 0
+    publisher = redis_client_for(url, cluster=cluster)
+    await publisher.publish("news", "300")
+    for _ in range(200):
+        if heard:
+            break
+        await asyncio.sleep(0.01)
+    assert heard == [0.3]
+    await publisher.aclose()
+    await news.close()
+
+
 async def test_the_reply_cap_is_off_unless_set_and_then_shared(redis_url: str) -> None:
     free = _fleet(redis_url)
     assert all([(await free.book(100 + i, 1.0)).wait == 0.0 for i in range(50)])
