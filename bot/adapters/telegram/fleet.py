@@ -15,10 +15,13 @@ Four things, each a key, each changed only by the Lua scripts below (written out
   spend it; a bulk notice goes only when it has room. So notices always yield to replies,
   and replies plus notices stay within the bulk rate while notices are going out.
 - **the learnt pace** (`…:learnt`, `…:pace`, counted in `…:count`): after a 429 for the
-  whole bot, the fleet keeps to 80 % of the pace that met it, growing back by itself (twice
-  as fast after 10 s) and forgotten 30 s after the last 429 (each 429 lowers it again), so
-  a surge does not meet Telegram's limit again each time the flood wait ends.
-  The limit is learnt from Telegram's answers, never guessed.
+  whole bot, the fleet keeps to 90 % of the pace that met it, one message at a time (no
+  burst: Telegram counts any one second), growing back by itself (twice as fast after two
+  minutes) and forgotten 30 s after the last 429 (each 429 lowers it again), so a surge
+  meets Telegram's limit about once every 13 s, not each time a flood wait ends. Each
+  429 holds the whole fleet for at least a second (`retry_after` is whole seconds), so
+  meeting it seldom is what keeps the fleet near the limit. The limit is learnt from
+  Telegram's answers, never guessed.
 - **the reply cap** (`…:cap`, `DECREEBOT_REPLY_RATE_CAP`): off unless an operator sets it; then
   a GCRA shared by the fleet that holds replies too.
 
@@ -73,17 +76,19 @@ FLEET_PREFIX = "dcb:f:"
 #: The "chat" whose keyed hash tags the fleet's keys: Telegram has no chat 0.
 _FLEET_CHAT = 0
 
-#: How far ahead of now the fleet's GCRAs may run: a second's worth of messages at once.
+#: How far ahead of now the fleet's GCRAs may run: a second's worth of messages at once
+#: (the bulk budget and the reply cap; the learnt pace allows no burst).
 BURST_MS = 1000
 #: After a 429 for the whole bot the fleet keeps, for this long (ms; each 429 starts it
 #: again), to this share (%) of the pace that met it: Telegram's limit, learnt, not guessed.
 LEARNT_MS = 30_000
-LEARNT_PERCENT = 80
+LEARNT_PERCENT = 90
 #: A 429 met at fewer messages than this in the last second teaches nothing: it was not
 #: the bot's overall limit (Telegram documents about 30 a second for bulk messages).
 LEARN_FROM = 10
-#: A learnt pace grows by itself: twice as fast after this many ms, three times after twice.
-GROWS_MS = 10_000
+#: A learnt pace grows by itself: twice as fast after this many ms, three times after twice
+#: (from 90 % back to the pace that met the 429 in 13 s, so 429s stay rare).
+GROWS_MS = 120_000
 
 
 #: After a booking that said the fleet is paced as a whole (a learnt pace, the reply cap) or

@@ -69,7 +69,9 @@ FLEET_SCRIPT = """
 -- ARGV[4]  the burst, in ms: how far ahead of now a GCRA may run (one second's worth)
 -- ARGV[5]  the ms in which a learnt pace grows by itself (see KEYS[5])
 -- A GCRA lets a message go when its theoretical arrival time is at most burst - step
--- ahead of now, and then moves that time one step on.
+-- ahead of now, and then moves that time one step on. The learnt pace's has no burst: a
+-- message goes only once its time has come (after a flood wait, a second's worth at once
+-- on top of the pace would meet the limit again at once).
 -- Returns {ms to wait, why}: {0, 'go'}; {0, 'paced'} when it may go but a learnt pace or
 -- the reply cap paces the fleet (then no chat's moment should be booked ahead: it would be
 -- counted now and sent later, and such messages would bunch); or
@@ -107,8 +109,8 @@ if learnt_rate > 0 then
   learnt_rate = learnt_rate * (1 + (now - at) / tonumber(ARGV[5]))
   learnt_step = math.ceil(1000 / learnt_rate)
   learnt = math.max(tonumber(redis.call('GET', KEYS[6]) or '0'), now)
-  if learnt - now > burst - learnt_step then
-    return {learnt - now - burst + learnt_step, 'learnt'}
+  if learnt > now then
+    return {learnt - now, 'learnt'}
   end
   redis.call('SET', KEYS[6], string.format('%d', learnt + learnt_step), 'PX',
     learnt + learnt_step - now)
