@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     listen: str = "127.0.0.1:8080"
+    #: Answer Telegram's webhook before a reply that must wait long (a surge) has been sent,
+    #: so that Telegram keeps sending updates; a worker that dies during that wait loses
+    #: those replies (bot/adapters/telegram/early.py). Off: every update is answered after
+    #: its reply, and Telegram delivers it again if the worker dies.
+    webhook_early_answers: bool = False
     key_secret: SecretStr | None = None
     #: Seals the chat ids of notice subscriptions; derived from key_secret when not set.
     notice_key: SecretStr | None = None

@@ -36,11 +36,15 @@ def peer_python() -> Path | None:
 
 @dataclass
 class BotWorker(Worker):
-    """A decree-bot webhook worker at INFO level (no cap of its own: issue 18)."""
+    """A decree-bot webhook worker at INFO level (no cap of its own: issue 18), answering
+    the webhook early when `early` (`DECREEBOT_WEBHOOK_EARLY_ANSWERS`)."""
+
+    early: bool = False
 
     def _env(self) -> dict[str, str]:
         env = super()._env()
         env["DECREEBOT_LOG_LEVEL"] = "INFO"
+        env["DECREEBOT_WEBHOOK_EARLY_ANSWERS"] = "true" if self.early else "false"
         return env
 
 

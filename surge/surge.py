@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="200 people within 5 s, 1-2 workers")
     p.add_argument("--limit-edits", action="store_true", help="edits count against the limits too")
     p.add_argument(
+        "--early-answers",
+        action="store_true",
+        help="workers answer the webhook early: DECREEBOT_WEBHOOK_EARLY_ANSWERS",
+    )
+    p.add_argument(
         "--overall-holds",
         choices=("bot", "chat"),
         default="bot",
@@ -260,7 +265,10 @@ class Surge:
             webhook_url=forwarder.url(WEBHOOK_PATH),
             log_dir=self.dir,
         )
-        return [BotWorker(w, port, config) for w, port in zip(names, ports, strict=True)]
+        early = self.args.early_answers
+        return [
+            BotWorker(w, port, config, early=early) for w, port in zip(names, ports, strict=True)
+        ]
 
     async def _play(self, api: SurgeApi, kind: str, tally: Tally) -> tuple[Crowd, int]:
         args = self.args
@@ -486,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     _out(
         f"surge {surge.stamp:%Y-%m-%d %H:%M UTC}, {platform.node()}, {os.cpu_count()} cores,"
         f" {args.people} people within {args.window:.0f} s, seed {surge.seed},"
+        f" early answers {'on' if args.early_answers else 'off'},"
         f" {time.monotonic() - started:.0f} s in all"
     )
     table(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -62,7 +63,7 @@ async def test_a_press_is_answered_at_once_with_a_toast_when_its_reply_waits_lon
         )
         await fleet.hold_fleet(3.0)  # another worker was told 429, retry after 3 s
         other = bot.api.user(user_id=7_777_803, language_code="ru")
-        # The webhook answers once the update is handled: after the flood wait.
+        # Its reply waits for the flood wait (its webhook is answered before: `early`).
         learning = asyncio.create_task(other.send_command("/start", payload="ru-self"))
         await asyncio.sleep(0.5)  # this worker has learnt of the flood wait by now
         await user.press(lambda b: (b.callback_data or "").endswith("sex=male"))
@@ -75,6 +76,38 @@ async def test_a_press_is_answered_at_once_with_a_toast_when_its_reply_waits_lon
         await learning
     quiet = [c for c in bot.api.calls_for("answerCallbackQuery") if "text" not in c.params]
     assert not quiet
+
+
+@pytest.mark.parametrize("early", [True, False])
+async def test_a_webhook_update_whose_reply_waits_long_is_answered_before_the_reply(
+    redis_url: str, early: bool
+) -> None:
+    """When the operator allows it, Telegram's connection is not held while a reply waits its
+    turn (`early`): an update whose reply would wait over two seconds is answered once its
+    conversation is written, and the reply still goes when the wait ends. Without a wait, or
+    by default, the answer comes after the reply, so that Telegram would deliver the update
+    again if the process died before replying."""
+    async with running_bot("webhook", redis_url, webhook_early_answers=early) as bot:
+        plain = bot.api.user(user_id=7_777_805, language_code="ru")
+        await plain.send_command("/start", payload="ru-self")  # returns once answered
+        answered_plain = time.monotonic()
+        bot_id = int(bot.api.bot_user["id"])
+        fleet = RedisFleet(
+            redis_client_for(redis_url), KeyMaker(KEY_SECRET, bot_id, prefix=PACE_PREFIX)
+        )
+        await fleet.hold_fleet(3.0)  # another worker was told 429, retry after 3 s
+        await asyncio.sleep(0.3)  # heard of at once (flood news)
+        waiting = bot.api.user(user_id=7_777_806, language_code="ru")
+        await waiting.send_command("/start", payload="ru-self")
+        answered_waiting = time.monotonic()
+        await waiting.wait_reply(timeout=6)
+        await fleet.close()
+    assert _sends(bot.api, plain.id)[0] <= answered_plain  # the reply, then the answer
+    waited = _sends(bot.api, waiting.id)[0] - answered_waiting
+    if early:
+        assert waited >= 2.0  # the answer, then the wait
+    else:
+        assert waited <= 0  # the wait, the reply, then the answer
 
 
 async def test_a_press_without_a_wait_is_answered_without_a_toast(redis_url: str) -> None:

@@ -62,9 +62,10 @@ ALLOWED_UPDATES = [
 #: Uzbek Cyrillic has no Telegram code of its own; Uzbek apps get the Latin menu.
 MENU_LANGUAGES = {"": "ru", "ru": "ru", "tg": "tg", "uz": "uz", "az": "az", "en": "en"}
 #: Updates processed at once; the store keeps each conversation consistent regardless. In a
-#: surge most of them only wait for Telegram's pace (a sleeping coroutine costs little), and a
-#: press must not queue behind them for its answer: the spinner stops at once (issue 18).
-CONCURRENT_UPDATES = 512
+#: surge most of them only wait for Telegram's limits, their webhook already answered
+#: (`early`): a sleeping coroutine costs little, and a press must not queue behind them for
+#: its answer, or its button spins (issue 18). Beyond this many, updates wait at Telegram.
+CONCURRENT_UPDATES = 4096
 #: Connections to the Bot API for calls (PTB's default).
 REQUEST_POOL = 256
 

@@ -7,8 +7,10 @@ takes memory.
 
 An update is processed before the answer is sent, so if this process dies midway Telegram
 delivers the update again (to this or another process) and no update is lost; duplicates are
-dropped by `update_id` in the store. Updates go through PTB's update processor, so PTB's limit
-of updates handled at once holds here too.
+dropped by `update_id` in the store. The exception, when the operator allows it, is a reply
+that must wait long (`early`).
+Updates go through PTB's update processor, so PTB's limit of updates handled at once holds
+here too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from telegram.ext import Application
 from tornado.web import RequestHandler, stream_request_body
 
 from bot.adapters.telegram.connections import Tally
+from bot.adapters.telegram.early import TAKEN
 
 __all__ = ["AnyApplication", "HealthEndpoint", "InFlight", "UpdateEndpoint", "parse_update"]
 
@@ -42,6 +45,8 @@ class InFlight:
         self.count = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        #: Their tasks, kept here: one whose webhook was answered early has no other owner.
+        self.tasks: set[asyncio.Task[Exception | None]] = set()
 
     def enter(self) -> None:
         self.count += 1
@@ -60,9 +65,10 @@ class UpdateEndpoint(RequestHandler):
     SUPPORTED_METHODS = ("POST",)
 
     def initialize(
-        self, ptb: AnyApplication, secret: str, tally: Tally, in_flight: InFlight
+        self, ptb: AnyApplication, secret: str, tally: Tally, in_flight: InFlight, *, early: bool
     ) -> None:
         self._application = ptb
+        self._early = early
         self._secret = secret.encode()
         self._tally = tally
         self._in_flight = in_flight
@@ -90,6 +96,24 @@ class UpdateEndpoint(RequestHandler):
             self.set_status(200)  # a 4xx/5xx would only make Telegram send it again
             return
         self._in_flight.enter()
+        answered = asyncio.Event()
+        token = TAKEN.set(answered.set if self._early else None)
+        try:
+            handling = asyncio.ensure_future(self._process(update))  # TAKEN is in its context
+        finally:
+            TAKEN.reset(token)
+        self._in_flight.tasks.add(handling)
+        handling.add_done_callback(self._in_flight.tasks.discard)
+        early = asyncio.ensure_future(answered.wait())
+        await asyncio.wait((handling, early), return_when=asyncio.FIRST_COMPLETED)
+        early.cancel()
+        if handling.done() and handling.result() is not None:
+            self.set_status(500)  # Telegram delivers it again
+            return
+        self.set_status(200)  # handled, or written with its reply waiting (`early`)
+
+    async def _process(self, update: Update) -> Exception | None:
+        """Handle the update; the error, if any (counted), in place of raising it."""
         try:
             application = self._application
             await application.update_processor.process_update(
@@ -97,11 +121,10 @@ class UpdateEndpoint(RequestHandler):
             )
         except Exception as exc:  # PTB hands handler errors to the error handler; this is PTB's
             self._tally.note(f"update failed: {type(exc).__name__}")
-            self.set_status(500)  # Telegram delivers it again
-            return
+            return exc
         finally:
             self._in_flight.leave()
-        self.set_status(200)
+        return None
 
     def on_connection_close(self) -> None:
         self._chunks = []

@@ -141,6 +141,7 @@ async def serve_webhook(parts: Parts, *, key_secret: bytes, stop: asyncio.Event)
             path=settings.webhook_path(),
             health=parts.store.ping,
             max_connections=connections,
+            early_answers=settings.webhook_early_answers,
         )
         try:
             server.listen(host, port)

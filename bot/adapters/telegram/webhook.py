@@ -70,6 +70,7 @@ class WebhookServer:
         path: str,
         health: Callable[[], Awaitable[bool]],
         max_connections: int = MAX_CONNECTIONS,
+        early_answers: bool = False,
     ) -> None:
         if not secret:
             msg = "a webhook needs DECREEBOT_WEBHOOK_SECRET"
@@ -77,7 +78,8 @@ class WebhookServer:
         self.tally = Tally()
         self._in_flight = InFlight()
         handler_args = {
-            "ptb": application, "secret": secret, "tally": self.tally, "in_flight": self._in_flight
+            "ptb": application, "secret": secret, "tally": self.tally,
+            "in_flight": self._in_flight, "early": early_answers,
         }  # fmt: skip
         app = WebApplication(
             [
