@@ -8,9 +8,8 @@ takes memory.
 An update is processed before the answer is sent, so if this process dies midway Telegram
 delivers the update again (to this or another process) and no update is lost; duplicates are
 dropped by `update_id` in the store. The exception, when the operator allows it, is a reply
-that must wait long (`early`).
-Updates go through PTB's update processor, so PTB's limit of updates handled at once holds
-here too.
+that must wait long (`early`). Updates go through PTB's update processor, so PTB's limit of
+updates handled at once holds here too.
 """
 
 from __future__ import annotations
@@ -96,21 +95,24 @@ class UpdateEndpoint(RequestHandler):
             self.set_status(200)  # a 4xx/5xx would only make Telegram send it again
             return
         self._in_flight.enter()
+        failed = await (self._early_or_handled(update) if self._early else self._process(update))
+        self.set_status(500 if failed else 200)  # 500: Telegram delivers it again
+
+    async def _early_or_handled(self, update: Update) -> Exception | None:
+        """Handle the update, returning as soon as it is handled or `early.taken()` says its
+        conversation is written while its reply waits; the handling goes on without us."""
         answered = asyncio.Event()
-        token = TAKEN.set(answered.set if self._early else None)
+        token = TAKEN.set(answered.set)
         try:
             handling = asyncio.ensure_future(self._process(update))  # TAKEN is in its context
         finally:
             TAKEN.reset(token)
-        self._in_flight.tasks.add(handling)
+        self._in_flight.tasks.add(handling)  # a task the loop alone would hold could vanish
         handling.add_done_callback(self._in_flight.tasks.discard)
-        early = asyncio.ensure_future(answered.wait())
-        await asyncio.wait((handling, early), return_when=asyncio.FIRST_COMPLETED)
-        early.cancel()
-        if handling.done() and handling.result() is not None:
-            self.set_status(500)  # Telegram delivers it again
-            return
-        self.set_status(200)  # handled, or written with its reply waiting (`early`)
+        written = asyncio.ensure_future(answered.wait())
+        await asyncio.wait((handling, written), return_when=asyncio.FIRST_COMPLETED)
+        written.cancel()
+        return handling.result() if handling.done() else None
 
     async def _process(self, update: Update) -> Exception | None:
         """Handle the update; the error, if any (counted), in place of raising it."""

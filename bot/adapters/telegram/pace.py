@@ -15,12 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from bot.adapters.telegram.booking import PREBOOKED, to_give_back
-from bot.adapters.telegram.fleet import (
-    FLEET_SCRIPT,
-    PACE_PREFIX,
-    PACE_SCRIPT,
-    RedisFleet,
-)
+from bot.adapters.telegram.fleet import FLEET_SCRIPT, PACE_PREFIX, PACE_SCRIPT, RedisFleet
 from bot.service import WRITING_REPLIES
 from bot.storage import CasResult, RedisStore, Snapshot, StoreUnavailable
 from bot.storage.keys import DEFAULT_PREFIX
