@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-__all__ = ["FloodNews"]
+__all__ = ["HEARTBEAT_SECONDS", "TASK_NAME", "FloodNews"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 #: Seconds between PINGs on the subscription; silence for two of them means it is lost.
 HEARTBEAT_SECONDS = 2.0
+#: The listening task's name (in task dumps; the bench tells its heartbeat from updates').
+TASK_NAME = "flood news"
 
 
 class _SilentError(Exception):
@@ -57,7 +59,7 @@ class FloodNews:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._listen_on())
+            self._task = asyncio.get_running_loop().create_task(self._listen_on(), name=TASK_NAME)
 
     async def close(self) -> None:
         task, self._task = self._task, None
