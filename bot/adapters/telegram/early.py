@@ -29,8 +29,10 @@ EARLY_AFTER = 2.0
 TAKEN: ContextVar[Callable[[], None] | None] = ContextVar("taken", default=None)
 
 
-def taken() -> None:
-    """The update's conversation is written: the webhook may answer now (nothing outside it)."""
+def taken(expected_wait: Callable[[int], float], chat_id: int) -> None:
+    """The update's conversation is written: the webhook answers now if the chat's reply
+    would wait more than `EARLY_AFTER` seconds. The wait is asked only inside a webhook that
+    answers early: nothing is done on any other update."""
     answer = TAKEN.get()
-    if answer is not None:
+    if answer is not None and expected_wait(chat_id) > EARLY_AFTER:
         answer()

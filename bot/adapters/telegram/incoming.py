@@ -26,7 +26,7 @@ from bot.adapters.telegram.commands import (
     hint_of,
     text_event,
 )
-from bot.adapters.telegram.early import EARLY_AFTER, taken
+from bot.adapters.telegram.early import taken
 from bot.adapters.telegram.outgoing import Shaper
 from bot.adapters.telegram.pace import book_pace_with_write
 from bot.adapters.telegram.replying import Replier, answer_in_group, refused
@@ -173,8 +173,8 @@ class TelegramHandlers:
         finally:
             if answering is not None:
                 await answering
-        if self._pace is not None and self._pace.expected_wait(chat.id) > EARLY_AFTER:
-            taken()  # written: Telegram's connection is not held for the wait (`early`)
+        if self._pace is not None:  # written: Telegram's connection need not wait (`early`)
+            taken(self._pace.expected_wait, chat.id)
         await self._apply(chat, handled, message)
         await self._reply(chat, handled, pressed=message if query is not None else None)
         if handled.wipe:
